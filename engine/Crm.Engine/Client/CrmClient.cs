@@ -1,0 +1,138 @@
+using System.Text.Json.Nodes;
+using Crm.Engine.Domain;
+using Crm.Engine.Grains;
+
+namespace Crm.Engine.Client;
+
+/// <summary>The <see cref="ICrmClient"/> over Orleans grains; works in a silo and from an Orleans client alike.</summary>
+internal sealed class CrmClient : ICrmClient
+{
+    private readonly IGrainFactory _grains;
+
+    public CrmClient(IGrainFactory grains, string tenant, Actor actor)
+    {
+        RecordIds.EnsureValidTenant(tenant);
+        _grains = grains;
+        Tenant = tenant;
+        Actor = actor;
+    }
+
+    public string Tenant { get; }
+    public Actor Actor { get; }
+
+    public ICrmClient ForTenant(string tenant, Actor? actor = null) => new CrmClient(_grains, tenant, actor ?? Actor);
+
+    public Task<CrmRecord> CreateAsync(string type, JsonObject fields, string? id = null, WriteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        id ??= RecordIds.New();
+        RecordIds.EnsureValid(id);
+        return Record(type, id).CreateAsync(fields.ToJsonString(), With(options));
+    }
+
+    public Task<CrmRecord> UpdateAsync(string type, string id, JsonObject patch, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        Record(type, Valid(id)).UpdateAsync(patch.ToJsonString(), With(options));
+
+    public async Task<CrmRecord?> GetAsync(string type, string id, DateTimeOffset? asOf = null, CancellationToken cancellationToken = default)
+    {
+        if (!RecordIds.IsValid(id)) return null;
+        var record = await Record(type, id).GetAsync(asOf);
+        return record is { Deleted: false } ? record : null;
+    }
+
+    public Task<CrmRecord> DeleteAsync(string type, string id, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        Record(type, Valid(id)).DeleteAsync(With(options));
+
+    public Task<CrmRecord> RestoreAsync(string type, string id, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        Record(type, Valid(id)).RestoreAsync(With(options));
+
+    public Task<CrmRecord> LinkAsync(string type, string id, RecordLink link, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        Record(type, Valid(id)).LinkAsync(link, With(options));
+
+    public Task<CrmRecord> UnlinkAsync(string type, string id, string targetType, string targetId, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        Record(type, Valid(id)).UnlinkAsync(targetType, targetId, With(options));
+
+    public Task<Page<CrmRecord>> QueryAsync(string type, RecordQuery query, CancellationToken cancellationToken = default)
+    {
+        EnsureType(type);
+        if (query.Limit is < 1 or > 1000) throw new ValidationException("limit", "must be between 1 and 1000");
+        return Reader.QueryAsync(type, query);
+    }
+
+    public Task<Page<CrmEvent>> GetHistoryAsync(string type, string id, string? cursor = null, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        EnsureType(type);
+        if (limit is < 1 or > 1000) throw new ValidationException("limit", "must be between 1 and 1000");
+        return Reader.HistoryAsync(type, Valid(id), cursor, limit);
+    }
+
+    public Task<Page<CrmEvent>> GetTimelineAsync(string type, string id, string? cursor = null, int limit = 50, CancellationToken cancellationToken = default)
+    {
+        EnsureType(type);
+        if (limit is < 1 or > 1000) throw new ValidationException("limit", "must be between 1 and 1000");
+        return Reader.TimelineAsync(type, Valid(id), cursor, limit);
+    }
+
+    public Task<ConsentEntry> SetConsentAsync(string contactId, ConsentChange change, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        Contact(contactId).SetConsentAsync(change, With(options));
+
+    public Task<IReadOnlyList<ConsentEntry>> GetConsentAsync(string contactId, DateTimeOffset? asOf = null, CancellationToken cancellationToken = default) =>
+        Contact(contactId).GetConsentAsync(asOf);
+
+    public Task<ConsentDecision> MayContactAsync(string contactId, string address, string purpose, string channel, DateTimeOffset? at = null, CancellationToken cancellationToken = default) =>
+        Contact(contactId).MayContactAsync(address, purpose, channel, at);
+
+    public Task<TenantSettings> GetSettingsAsync(DateTimeOffset? asOf = null, CancellationToken cancellationToken = default) => SettingsGrain.GetAsync(asOf);
+
+    public Task<TenantSettings> DefineCustomFieldAsync(CustomFieldDefinition field, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        SettingsGrain.DefineCustomFieldAsync(field, With(options));
+
+    public Task<TenantSettings> RemoveCustomFieldAsync(string recordType, string name, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        SettingsGrain.RemoveCustomFieldAsync(recordType, name, With(options));
+
+    public Task<TenantSettings> DefinePipelineAsync(Pipeline pipeline, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        SettingsGrain.DefinePipelineAsync(pipeline, With(options));
+
+    public Task<TenantSettings> ChangeSettingsAsync(GeneralSettingsChange change, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        SettingsGrain.ChangeGeneralAsync(change, With(options));
+
+    public Task<CrmRecord> RecordCaseResponseAsync(string caseId, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        _grains.GetGrain<ICaseGrain>(RecordIds.GrainKey(Tenant, Valid(caseId))).RecordResponseAsync(With(options));
+
+    private IRecordReaderGrain Reader => _grains.GetGrain<IRecordReaderGrain>(Tenant);
+
+    private ITenantSettingsGrain SettingsGrain => _grains.GetGrain<ITenantSettingsGrain>(Tenant);
+
+    private IContactGrain Contact(string id) => _grains.GetGrain<IContactGrain>(RecordIds.GrainKey(Tenant, Valid(id)));
+
+    private WriteOptions With(WriteOptions? options) =>
+        options is null ? new WriteOptions { Actor = Actor } : options.Actor is null ? options with { Actor = Actor } : options;
+
+    private static string Valid(string id)
+    {
+        RecordIds.EnsureValid(id);
+        return id;
+    }
+
+    private static void EnsureType(string type)
+    {
+        if (!RecordTypes.IsKnown(type)) throw new ValidationException("type", $"must be one of: {string.Join(", ", RecordTypes.All)}");
+    }
+
+    private IRecordGrain Record(string type, string id)
+    {
+        var key = RecordIds.GrainKey(Tenant, id);
+        return type switch
+        {
+            RecordTypes.Contact => _grains.GetGrain<IContactGrain>(key),
+            RecordTypes.Account => _grains.GetGrain<IAccountGrain>(key),
+            RecordTypes.Deal => _grains.GetGrain<IDealGrain>(key),
+            RecordTypes.Case => _grains.GetGrain<ICaseGrain>(key),
+            RecordTypes.Interaction => _grains.GetGrain<IInteractionGrain>(key),
+            RecordTypes.Task => _grains.GetGrain<ITaskGrain>(key),
+            RecordTypes.User => _grains.GetGrain<IUserGrain>(key),
+            RecordTypes.Team => _grains.GetGrain<ITeamGrain>(key),
+            RecordTypes.Queue => _grains.GetGrain<IQueueGrain>(key),
+            _ => throw new ValidationException("type", $"must be one of: {string.Join(", ", RecordTypes.All)}"),
+        };
+    }
+}

@@ -1,0 +1,63 @@
+using System.Net.Mail;
+using PhoneNumbers;
+
+namespace Crm.Engine.Domain;
+
+/// <summary>
+/// The one place emails and phone numbers are normalised: validation, search, uniqueness and import all use it.
+/// Emails are trimmed and lower-cased; phones become E.164, read in the tenant's default region when written without a country code.
+/// </summary>
+public static class ContactPoints
+{
+    private static readonly PhoneNumberUtil Phones = PhoneNumberUtil.GetInstance();
+
+    /// <summary>The normalised email, or null when <paramref name="raw"/> is not a valid address.</summary>
+    public static string? NormalizeEmail(string? raw)
+    {
+        if (string.IsNullOrWhiteSpace(raw)) return null;
+        var email = raw.Trim().ToLowerInvariant();
+        if (email.Length > 254 || email.Contains(' ') || email.Count(c => c == '@') != 1) return null;
+        var at = email.IndexOf('@');
+        if (at < 1 || at == email.Length - 1) return null;
+        var domain = email[(at + 1)..];
+        if (!domain.Contains('.') || domain.StartsWith('.') || domain.EndsWith('.') || domain.Contains("..")) return null;
+        if (!MailAddress.TryCreate(email, out var parsed) || parsed.Address != email) return null;
+        return email;
+    }
+
+    /// <summary>The phone number in E.164 (e.g. <c>+14155550123</c>), or null when it is not a valid number.</summary>
+    public static string? NormalizePhone(string? raw, string defaultRegion)
+    {
+        if (string.IsNullOrWhiteSpace(raw)) return null;
+        try
+        {
+            var number = Phones.Parse(raw.Trim(), string.IsNullOrEmpty(defaultRegion) ? "US" : defaultRegion.ToUpperInvariant());
+            return Phones.IsValidNumber(number) ? Phones.Format(number, PhoneNumberFormat.E164) : null;
+        }
+        catch (NumberParseException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Words a phone is found by: its E.164 digits and its national number.</summary>
+    public static IEnumerable<string> PhoneSearchTerms(string e164)
+    {
+        var digits = e164.TrimStart('+');
+        yield return digits;
+        PhoneNumber? parsed = null;
+        try
+        {
+            parsed = Phones.Parse(e164, null);
+        }
+        catch (NumberParseException)
+        {
+        }
+
+        if (parsed is not null)
+        {
+            var national = parsed.NationalNumber.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (national != digits) yield return national;
+        }
+    }
+}

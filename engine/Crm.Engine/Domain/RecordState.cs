@@ -1,0 +1,168 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Crm.Engine.Domain;
+
+/// <summary>A deal's entry into a stage.</summary>
+public sealed record StageEntry(string Pipeline, string Stage, DateTimeOffset EnteredAt);
+
+/// <summary>
+/// The state of one record: a fold of its stream and nothing else. Fields are stored normalised, custom fields under
+/// <c>custom</c>; type-specific history (consent, deal stages, case clocks) is kept beside them.
+/// </summary>
+public sealed class RecordState
+{
+    public RecordState(string type, string id)
+    {
+        Type = type;
+        Id = id;
+    }
+
+    public string Type { get; }
+    public string Id { get; }
+    public long Version { get; private set; }
+    public bool Exists { get; private set; }
+    public bool Deleted { get; private set; }
+    public DateTimeOffset CreatedAt { get; private set; }
+    public DateTimeOffset UpdatedAt { get; private set; }
+
+    /// <summary>Time of the last applied event (events never go back in time within a stream).</summary>
+    public DateTimeOffset LastEventTime { get; private set; }
+    public JsonObject Fields { get; private set; } = [];
+    public List<RecordLink> Links { get; } = [];
+    public ConsentLedger Consent { get; } = new();
+    public List<StageEntry> StageHistory { get; } = [];
+    public DateTimeOffset? FirstResponseAt { get; private set; }
+    public DateTimeOffset? ResolvedAt { get; private set; }
+
+    /// <summary>Applies one committed event (any schema version).</summary>
+    public void Apply(CrmEvent e)
+    {
+        var payload = EventUpcaster.Payload(e);
+        Version = e.Version;
+        UpdatedAt = e.Time;
+        LastEventTime = e.Time;
+        switch (e.Type)
+        {
+            case EventTypes.RecordCreated:
+                Exists = true;
+                CreatedAt = e.Time;
+                Fields = payload["fields"] as JsonObject is { } f ? (JsonObject)f.DeepClone() : [];
+                break;
+            case EventTypes.RecordUpdated:
+                if (payload["changes"] is JsonObject changes)
+                {
+                    foreach (var (path, value) in changes) FieldPaths.Set(Fields, path, value?.DeepClone());
+                }
+
+                break;
+            case EventTypes.RecordDeleted:
+                Deleted = true;
+                break;
+            case EventTypes.RecordRestored:
+                Deleted = false;
+                break;
+            case EventTypes.RecordLinked:
+            {
+                var link = new RecordLink(payload["targetType"]!.GetValue<string>(), payload["targetId"]!.GetValue<string>(), payload["role"]?.GetValue<string>());
+                Links.RemoveAll(l => l.TargetType == link.TargetType && l.TargetId == link.TargetId);
+                Links.Add(link);
+                break;
+            }
+            case EventTypes.RecordUnlinked:
+            {
+                var type = payload["targetType"]!.GetValue<string>();
+                var id = payload["targetId"]!.GetValue<string>();
+                Links.RemoveAll(l => l.TargetType == type && l.TargetId == id);
+                break;
+            }
+            case EventTypes.ConsentRecorded:
+                Consent.Add(new ConsentEntry
+                {
+                    Purpose = payload["purpose"]!.GetValue<string>(),
+                    Channel = payload["channel"]!.GetValue<string>(),
+                    Address = payload["address"]?.GetValue<string>() ?? ConsentLedger.AnyAddress,
+                    Status = Enum.Parse<ConsentStatus>(payload["status"]!.GetValue<string>(), ignoreCase: true),
+                    LawfulBasis = Enum.Parse<LawfulBasis>(payload["lawfulBasis"]?.GetValue<string>() ?? nameof(LawfulBasis.Consent), ignoreCase: true),
+                    Source = payload["source"]?.GetValue<string>() ?? "unknown",
+                    Proof = payload["proof"]?.GetValue<string>(),
+                    At = payload["at"] is JsonValue at ? DateTimeOffset.Parse(at.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture) : e.Time,
+                    EventId = e.EventId,
+                });
+                break;
+            case EventTypes.DealStageChanged:
+                StageHistory.Add(new StageEntry(payload["pipeline"]?.GetValue<string>() ?? "", payload["to"]!.GetValue<string>(), e.Time));
+                break;
+            case EventTypes.CaseStatusChanged:
+            {
+                var to = payload["to"]!.GetValue<string>();
+                var from = payload["from"]?.GetValue<string>();
+                // Any move away from "new" after creation counts as the first response if none was recorded.
+                if (from is not null && to != "new") FirstResponseAt ??= e.Time;
+                if (to is "resolved" or "closed") ResolvedAt ??= e.Time;
+                else ResolvedAt = null;
+                break;
+            }
+            case EventTypes.CaseResponded:
+                FirstResponseAt ??= e.Time;
+                break;
+        }
+    }
+
+    /// <summary>The fields readers see: stored fields plus derived ones, custom fields limited to those defined in <paramref name="settings"/>.</summary>
+    public JsonObject View(TenantSettings settings)
+    {
+        var view = (JsonObject)Fields.DeepClone();
+        if (view["custom"] is JsonObject custom)
+        {
+            var defined = settings.CustomFieldsOf(Type).Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var name in custom.Select(p => p.Key).Where(n => !defined.Contains(n)).ToList()) custom.Remove(name);
+        }
+
+        switch (Type)
+        {
+            case RecordTypes.Deal when StageHistory.Count > 0:
+                view["stageEnteredAt"] = FieldValidator.FormatTime(StageHistory[^1].EnteredAt);
+                view["stageHistory"] = new JsonArray([.. StageHistory.Select(s => (JsonNode)new JsonObject
+                {
+                    ["pipeline"] = s.Pipeline,
+                    ["stage"] = s.Stage,
+                    ["enteredAt"] = FieldValidator.FormatTime(s.EnteredAt),
+                })]);
+                break;
+            case RecordTypes.Case:
+                if (FirstResponseAt is { } fr)
+                {
+                    view["firstResponseAt"] = FieldValidator.FormatTime(fr);
+                    view["firstResponseMinutes"] = Math.Round((decimal)(fr - CreatedAt).TotalMinutes, 2);
+                }
+
+                if (ResolvedAt is { } rs)
+                {
+                    view["resolvedAt"] = FieldValidator.FormatTime(rs);
+                    view["resolutionMinutes"] = Math.Round((decimal)(rs - CreatedAt).TotalMinutes, 2);
+                }
+
+                break;
+        }
+
+        return view;
+    }
+
+    /// <summary>The state folded from <paramref name="events"/>, stopping after <paramref name="asOf"/> when given.</summary>
+    public static RecordState Fold(string type, string id, IEnumerable<CrmEvent> events, DateTimeOffset? asOf = null)
+    {
+        var state = new RecordState(type, id);
+        foreach (var e in events)
+        {
+            if (asOf is not null && e.Time > asOf) break;
+            state.Apply(e);
+        }
+
+        return state;
+    }
+
+    /// <summary>A string field of the stored fields, or null.</summary>
+    public string? GetString(string field) =>
+        Fields[field] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+}

@@ -1,0 +1,209 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Crm.Engine.Domain;
+using Crm.Engine.Settings;
+using Crm.Engine.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Crm.Engine.Grains;
+
+/// <summary>
+/// The grain behind every record type: loads its stream, validates commands, appends events with the expected
+/// version it loaded, and writes the read-model row in the same append.
+/// </summary>
+internal abstract class RecordGrain(string type, IEventStore store, TenantSettingsProvider settings, TimeProvider time, ILogger logger)
+    : Grain, IRecordGrain
+{
+    private const int MaxLinks = 500;
+    private const int ConflictRetries = 3;
+
+    protected string Tenant { get; private set; } = "";
+    protected string Id { get; private set; } = "";
+    protected string StreamId { get; private set; } = "";
+    protected RecordState State { get; private set; } = null!;
+    protected string Type => type;
+    protected TenantSettingsProvider Settings => settings;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (Tenant, Id) = RecordIds.ParseGrainKey(this.GetPrimaryKeyString());
+        StreamId = StreamIds.ForRecord(type, Id);
+        await ReloadAsync(cancellationToken);
+    }
+
+    private async Task ReloadAsync(CancellationToken cancellationToken = default)
+    {
+        var events = await store.ReadStreamAsync(Tenant, StreamId, 1, int.MaxValue, cancellationToken);
+        State = RecordState.Fold(type, Id, events);
+    }
+
+    public Task<CrmRecord> CreateAsync(string fieldsJson, WriteOptions options) =>
+        ExecuteAsync(options, (batch, s) =>
+        {
+            if (State.Exists) throw new RecordExistsException(type, Id);
+            var plan = RecordChangePlanner.Plan(type, [], ParseObject(fieldsJson), s, isCreate: true, batch.Now);
+            batch.Add(EventTypes.RecordCreated, new JsonObject { ["fields"] = plan.Next });
+            AddTransitionEvents(batch, plan, created: true);
+        });
+
+    public Task<CrmRecord> UpdateAsync(string patchJson, WriteOptions options) =>
+        ExecuteAsync(options, (batch, s) =>
+        {
+            EnsureLive();
+            var plan = RecordChangePlanner.Plan(type, State.Fields, ParseObject(patchJson), s, isCreate: false, batch.Now);
+            if (plan.IsEmpty) return;
+            batch.Add(EventTypes.RecordUpdated, new JsonObject
+            {
+                ["changes"] = ToJson(plan.Changes),
+                ["previous"] = ToJson(plan.Previous),
+            });
+            AddTransitionEvents(batch, plan, created: false);
+        });
+
+    public Task<CrmRecord> DeleteAsync(WriteOptions options) =>
+        ExecuteAsync(options, (batch, _) =>
+        {
+            EnsureLive();
+            batch.Add(EventTypes.RecordDeleted, new JsonObject());
+        });
+
+    public Task<CrmRecord> RestoreAsync(WriteOptions options) =>
+        ExecuteAsync(options, (batch, _) =>
+        {
+            if (!State.Exists) throw new RecordNotFoundException(type, Id);
+            if (State.Deleted) batch.Add(EventTypes.RecordRestored, new JsonObject());
+        });
+
+    public Task<CrmRecord> LinkAsync(RecordLink link, WriteOptions options) =>
+        ExecuteAsync(options, (batch, _) =>
+        {
+            EnsureLive();
+            var errors = new List<FieldError>();
+            if (!RecordTypes.IsKnown(link.TargetType)) errors.Add(new FieldError("targetType", $"must be one of: {string.Join(", ", RecordTypes.All)}"));
+            if (!RecordIds.IsValid(link.TargetId)) errors.Add(new FieldError("targetId", "is not a valid record id"));
+            if (link.Role is { Length: > 100 }) errors.Add(new FieldError("role", "must be at most 100 characters"));
+            if (link.TargetType == type && link.TargetId == Id) errors.Add(new FieldError("targetId", "a record cannot link to itself"));
+            if (errors.Count > 0) throw new ValidationException(errors);
+
+            var existing = State.Links.FirstOrDefault(l => l.TargetType == link.TargetType && l.TargetId == link.TargetId);
+            if (existing == link with { Role = string.IsNullOrWhiteSpace(link.Role) ? null : link.Role.Trim() }) return;
+            if (existing is null && State.Links.Count >= MaxLinks) throw new ValidationException("links", $"a record can hold at most {MaxLinks} links");
+            batch.Add(EventTypes.RecordLinked, new JsonObject
+            {
+                ["targetType"] = link.TargetType,
+                ["targetId"] = link.TargetId,
+                ["role"] = string.IsNullOrWhiteSpace(link.Role) ? null : link.Role.Trim(),
+            });
+        });
+
+    public Task<CrmRecord> UnlinkAsync(string targetType, string targetId, WriteOptions options) =>
+        ExecuteAsync(options, (batch, _) =>
+        {
+            EnsureLive();
+            if (State.Links.Any(l => l.TargetType == targetType && l.TargetId == targetId))
+            {
+                batch.Add(EventTypes.RecordUnlinked, new JsonObject { ["targetType"] = targetType, ["targetId"] = targetId });
+            }
+        });
+
+    public async Task<CrmRecord?> GetAsync(DateTimeOffset? asOf)
+    {
+        if (asOf is null)
+        {
+            return State.Exists ? RecordProjection.ToRecord(State, await settings.GetAsync(Tenant)) : null;
+        }
+
+        var past = await StateAsOfAsync(asOf.Value);
+        return past.Exists ? RecordProjection.ToRecord(past, await settings.GetAsync(Tenant, asOf)) : null;
+    }
+
+    /// <summary>The record's state at a past time, folded from the stored stream.</summary>
+    protected async Task<RecordState> StateAsOfAsync(DateTimeOffset asOf)
+    {
+        if (asOf >= State.LastEventTime) return State;
+        var events = await store.ReadStreamAsync(Tenant, StreamId, 1, int.MaxValue);
+        return RecordState.Fold(type, Id, events, asOf);
+    }
+
+    /// <summary>Hook for type-specific events that accompany a change (stage and status transitions).</summary>
+    protected virtual void AddTransitionEvents(EventBatch batch, RecordChangePlan plan, bool created)
+    {
+    }
+
+    protected void EnsureLive()
+    {
+        if (!State.Exists || State.Deleted) throw new RecordNotFoundException(type, Id);
+    }
+
+    /// <summary>
+    /// Runs one command: checks the caller's expected version, lets <paramref name="decide"/> add events, folds them,
+    /// and appends them with the read-model row. A conflict with another writer reloads and decides again.
+    /// </summary>
+    protected async Task<CrmRecord> ExecuteAsync(WriteOptions options, Action<EventBatch, TenantSettings> decide)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            if (options.ExpectedVersion is { } expected && expected != State.Version)
+            {
+                throw new ConcurrencyConflictException(StreamId, expected, State.Version);
+            }
+
+            var tenantSettings = await settings.GetAsync(Tenant);
+            var now = time.GetUtcNow();
+            if (now < State.LastEventTime) now = State.LastEventTime;
+            var batch = new EventBatch(Tenant, StreamId, State.Version, now, options, Actor.System);
+            decide(batch, tenantSettings);
+            if (batch.IsEmpty) return RecordProjection.ToRecord(State, tenantSettings);
+
+            var expectedVersion = State.Version;
+            foreach (var e in batch.AsCommitted()) State.Apply(e);
+            var record = RecordProjection.ToRecord(State, tenantSettings);
+            try
+            {
+                await store.AppendAsync(new AppendRequest
+                {
+                    Tenant = Tenant,
+                    StreamId = StreamId,
+                    ExpectedVersion = expectedVersion,
+                    Events = batch.Events,
+                    Row = RecordProjection.ToRow(State, record),
+                });
+                return record;
+            }
+            catch (ConcurrencyConflictException) when (options.ExpectedVersion is null && attempt < ConflictRetries)
+            {
+                logger.LogWarning("Stream {StreamId} of tenant {Tenant} was written by another activation; reloading", StreamId, Tenant);
+                await ReloadAsync();
+            }
+            catch
+            {
+                await ReloadAsync();
+                throw;
+            }
+        }
+    }
+
+    protected static JsonObject ParseObject(string json)
+    {
+        if (json.Length > RecordChangePlanner.MaxCommandLength)
+        {
+            throw new ValidationException("body", $"must be at most {RecordChangePlanner.MaxCommandLength} characters of JSON");
+        }
+
+        try
+        {
+            return JsonNode.Parse(json) as JsonObject ?? throw new ValidationException("body", "must be a JSON object");
+        }
+        catch (JsonException ex)
+        {
+            throw new ValidationException("body", "is not valid JSON: " + ex.Message);
+        }
+    }
+
+    private static JsonObject ToJson(IReadOnlyDictionary<string, JsonNode?> values)
+    {
+        var o = new JsonObject();
+        foreach (var (k, v) in values) o[k] = v?.DeepClone();
+        return o;
+    }
+}

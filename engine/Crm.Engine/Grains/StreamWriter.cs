@@ -1,0 +1,61 @@
+using System.Text.Json.Nodes;
+using Crm.Engine.Domain;
+using Crm.Engine.Storage;
+
+namespace Crm.Engine.Grains;
+
+/// <summary>Builds new events with the full audit envelope for one command.</summary>
+internal sealed class EventBatch(string tenant, string streamId, long baseVersion, DateTimeOffset now, WriteOptions options, Actor defaultActor)
+{
+    private readonly List<NewEvent> _events = [];
+
+    public DateTimeOffset Now => now;
+    public IReadOnlyList<NewEvent> Events => _events;
+    public bool IsEmpty => _events.Count == 0;
+
+    public void Add(string type, JsonObject payload)
+    {
+        _events.Add(new NewEvent
+        {
+            EventId = Guid.CreateVersion7(now),
+            Type = type,
+            SchemaVersion = EventTypes.CurrentSchemaVersion(type),
+            PayloadJson = payload.ToJsonString(),
+            Time = now,
+            Actor = options.Actor ?? defaultActor,
+            CorrelationId = options.CorrelationId,
+            CausationId = options.CausationId,
+        });
+    }
+
+    public void Add(string type, string payloadJson)
+    {
+        _events.Add(new NewEvent
+        {
+            EventId = Guid.CreateVersion7(now),
+            Type = type,
+            SchemaVersion = EventTypes.CurrentSchemaVersion(type),
+            PayloadJson = payloadJson,
+            Time = now,
+            Actor = options.Actor ?? defaultActor,
+            CorrelationId = options.CorrelationId,
+            CausationId = options.CausationId,
+        });
+    }
+
+    /// <summary>The events as they will read back once committed (for folding before the append).</summary>
+    public IEnumerable<CrmEvent> AsCommitted() => _events.Select((e, i) => new CrmEvent
+    {
+        EventId = e.EventId,
+        Tenant = tenant,
+        StreamId = streamId,
+        Version = baseVersion + i + 1,
+        Type = e.Type,
+        SchemaVersion = e.SchemaVersion,
+        Time = e.Time,
+        Actor = e.Actor,
+        CorrelationId = e.CorrelationId,
+        CausationId = e.CausationId,
+        PayloadJson = e.PayloadJson,
+    });
+}

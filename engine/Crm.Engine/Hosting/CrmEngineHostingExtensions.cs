@@ -1,0 +1,72 @@
+using System.Net;
+using System.Net.Sockets;
+using Crm.Engine.Client;
+using Crm.Engine.Settings;
+using Crm.Engine.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Orleans.Runtime;
+
+namespace Crm.Engine.Hosting;
+
+/// <summary>Registers Crm.Engine in a host: on an application builder (own silo) or on an existing Orleans silo.</summary>
+public static class CrmEngineHostingExtensions
+{
+    /// <summary>
+    /// Adds the engine with its own single-node Orleans silo on localhost, and registers <see cref="ICrmClient"/>.
+    /// Example: <c>builder.AddCrmEngine(o => o.UseSqlite("data/crm.db"));</c>
+    /// </summary>
+    public static IHostApplicationBuilder AddCrmEngine(this IHostApplicationBuilder builder, Action<CrmEngineOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        var probe = new CrmEngineOptions();
+        configure(probe);
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(probe.SiloPort ?? FreeTcpPort(), probe.GatewayPort ?? 0, serviceId: "crm", clusterId: "crm-local");
+            silo.AddCrmEngine(configure);
+        });
+        return builder;
+    }
+
+    /// <summary>Adds the engine's grains and services to an Orleans silo the application already configures.</summary>
+    public static ISiloBuilder AddCrmEngine(this ISiloBuilder silo, Action<CrmEngineOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        var options = new CrmEngineOptions();
+        configure(options);
+        if (options.StoreFactory is null)
+        {
+            throw new InvalidOperationException("Crm.Engine needs an event store: call o.UseSqlite(\"data/crm.db\") (package Crm.Engine.Storage.Sqlite) in AddCrmEngine.");
+        }
+
+        RecordIdsGuard(options.DefaultTenant);
+        var services = silo.Services;
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<EventStoreLifetime>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<EventStoreLifetime>());
+        services.AddSingleton<IEventStore>(sp => new NonOwningEventStore(sp.GetRequiredService<EventStoreLifetime>().Store));
+        services.AddSingleton<TenantSettingsProvider>();
+        services.AddSingleton<ICrmClient>(sp => new CrmClient(sp.GetRequiredService<IGrainFactory>(), options.DefaultTenant, options.DefaultActor));
+        services.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(30));
+        return silo;
+    }
+
+    private static void RecordIdsGuard(string tenant)
+    {
+        if (!Domain.RecordIds.IsValidTenant(tenant))
+        {
+            throw new InvalidOperationException($"Crm:DefaultTenant '{tenant}' is not a valid tenant id (lower-case letters, digits, '-', '_').");
+        }
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,75 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Crm.Engine.Domain;
+
+namespace Crm.Engine.Settings;
+
+/// <summary>Tenant settings as a fold of the settings stream, at any past time.</summary>
+public static class TenantSettingsFold
+{
+    /// <summary>JSON options for settings payloads: camelCase, enums as strings.</summary>
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>Folds settings events up to and including <paramref name="asOf"/> (all when null).</summary>
+    public static TenantSettings Fold(IEnumerable<CrmEvent> events, DateTimeOffset? asOf = null)
+    {
+        var settings = new TenantSettings();
+        foreach (var e in events)
+        {
+            if (asOf is not null && e.Time > asOf) break;
+            settings = Apply(settings, e);
+        }
+
+        return settings;
+    }
+
+    /// <summary>Applies one settings event.</summary>
+    public static TenantSettings Apply(TenantSettings s, CrmEvent e)
+    {
+        var payload = EventUpcaster.Payload(e);
+        s = e.Type switch
+        {
+            EventTypes.CustomFieldDefined => Define(s, payload["field"].Deserialize<CustomFieldDefinition>(Json)!),
+            EventTypes.CustomFieldRemoved => s with
+            {
+                CustomFields = [.. s.CustomFields.Where(f => !(f.RecordType == payload["recordType"]!.GetValue<string>() && f.Name == payload["name"]!.GetValue<string>()))],
+            },
+            EventTypes.PipelineDefined => DefinePipeline(s, payload["pipeline"].Deserialize<Pipeline>(Json)!),
+            EventTypes.GeneralSettingsChanged => ApplyGeneral(s, payload["change"].Deserialize<GeneralSettingsChange>(Json)!),
+            _ => s,
+        };
+        return s with { Version = e.Version };
+    }
+
+    private static TenantSettings Define(TenantSettings s, CustomFieldDefinition field) => s with
+    {
+        CustomFields = [.. s.CustomFields.Where(f => !(f.RecordType == field.RecordType && f.Name == field.Name)), field],
+    };
+
+    private static TenantSettings DefinePipeline(TenantSettings s, Pipeline pipeline)
+    {
+        var list = s.Pipelines.ToList();
+        var index = list.FindIndex(p => p.Id == pipeline.Id);
+        if (index >= 0) list[index] = pipeline;
+        else list.Add(pipeline);
+        return s with { Pipelines = list };
+    }
+
+    private static TenantSettings ApplyGeneral(TenantSettings s, GeneralSettingsChange c) => s with
+    {
+        TimeZone = c.TimeZone ?? s.TimeZone,
+        BaseCurrency = c.BaseCurrency ?? s.BaseCurrency,
+        DefaultPhoneRegion = c.DefaultPhoneRegion ?? s.DefaultPhoneRegion,
+        BusinessHours = c.BusinessHours ?? s.BusinessHours,
+        ConsentPurposes = c.ConsentPurposes ?? s.ConsentPurposes,
+    };
+
+    /// <summary>A settings event payload: <c>{ "name": value }</c> serialised with <see cref="Json"/>.</summary>
+    public static string Payload<T>(string name, T value) =>
+        new JsonObject { [name] = JsonSerializer.SerializeToNode(value, Json) }.ToJsonString();
+}

@@ -1,0 +1,115 @@
+namespace Crm.Engine.Storage;
+
+/// <summary>
+/// The engine's source of truth: per-stream append with an expected version, stream reads, and the whole log in order.
+/// An append commits its events, its read-model row and its uniqueness claims in one transaction; a conflicting
+/// append fails alone and never takes its batch-mates with it. A returned task completes only once the append is durable.
+/// </summary>
+public interface IEventStore : IAsyncDisposable
+{
+    /// <summary>Appends events to one stream if it is at <see cref="AppendRequest.ExpectedVersion"/>.</summary>
+    /// <exception cref="ConcurrencyConflictException">The stream is at another version.</exception>
+    /// <exception cref="DuplicateRecordException">A uniqueness claim belongs to another stream.</exception>
+    Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Events of one stream with version &gt;= <paramref name="fromVersion"/>, in order, at most <paramref name="maxCount"/>.</summary>
+    Task<IReadOnlyList<CrmEvent>> ReadStreamAsync(string tenant, string streamId, long fromVersion = 1, int maxCount = int.MaxValue, CancellationToken cancellationToken = default);
+
+    /// <summary>Events of the whole log with position &gt; <paramref name="afterPosition"/>, in position order. Never skips a committed event.</summary>
+    Task<IReadOnlyList<CrmEvent>> ReadAllAsync(long afterPosition, int maxCount, CancellationToken cancellationToken = default);
+
+    /// <summary>The highest position a reader may safely read up to.</summary>
+    Task<long> GetHeadPositionAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Completes when something was committed after <paramref name="afterPosition"/> (or at once if something was already).</summary>
+    Task WaitForCommitAsync(long afterPosition, CancellationToken cancellationToken = default);
+
+    /// <summary>The queryable projection written with the events.</summary>
+    IRecordReadModel ReadModel { get; }
+}
+
+/// <summary>One append: events for one stream, at an expected version, with the read-model row they produce.</summary>
+public sealed record AppendRequest
+{
+    public required string Tenant { get; init; }
+    public required string StreamId { get; init; }
+
+    /// <summary>The version the writer loaded; 0 for a new stream.</summary>
+    public required long ExpectedVersion { get; init; }
+
+    /// <summary>At least one event; versions are assigned by the store from <see cref="ExpectedVersion"/> + 1.</summary>
+    public required IReadOnlyList<NewEvent> Events { get; init; }
+
+    /// <summary>The record's row after these events, written in the same transaction; null for streams without one.</summary>
+    public RecordRow? Row { get; init; }
+}
+
+/// <summary>An event not yet committed.</summary>
+public sealed record NewEvent
+{
+    public required Guid EventId { get; init; }
+    public required string Type { get; init; }
+    public int SchemaVersion { get; init; } = 1;
+    public required string PayloadJson { get; init; }
+    public required DateTimeOffset Time { get; init; }
+    public required Actor Actor { get; init; }
+    public string? CorrelationId { get; init; }
+    public string? CausationId { get; init; }
+}
+
+/// <summary>Where an append landed.</summary>
+public sealed record AppendResult(long NextVersion, long FirstPosition, long LastPosition);
+
+/// <summary>
+/// A record's read-model row. <see cref="UniqueKeys"/> replace the stream's previous claims; <see cref="Links"/>
+/// replace its previous links; <see cref="SearchText"/> feeds full-text search.
+/// </summary>
+public sealed record RecordRow
+{
+    public required string Type { get; init; }
+    public required string Id { get; init; }
+    public required long Version { get; init; }
+    public required bool Deleted { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>The record's fields as a JSON object (what readers get back).</summary>
+    public required string DataJson { get; init; }
+
+    /// <summary>Words to index: names, normalised emails, phone digits, company, tags.</summary>
+    public required string SearchText { get; init; }
+    public IReadOnlyList<UniqueKey> UniqueKeys { get; init; } = [];
+    public IReadOnlyList<RecordLink> Links { get; init; } = [];
+}
+
+/// <summary>A value that at most one record of the tenant may hold, e.g. (<c>contact.email</c>, <c>a@b.com</c>).</summary>
+public sealed record UniqueKey(string Kind, string Value);
+
+/// <summary>Reads over the read model; every query is scoped to one tenant.</summary>
+public interface IRecordReadModel
+{
+    /// <summary>The row, or null.</summary>
+    Task<RecordRow?> GetAsync(string tenant, string type, string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Rows of one type matching the query, paged with an opaque cursor.</summary>
+    Task<Page<RecordRow>> QueryAsync(string tenant, string type, RecordQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>The id of the record holding a unique key, or null.</summary>
+    Task<string?> FindByUniqueKeyAsync(string tenant, UniqueKey key, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Events of the stream and of every stream whose record links to it (interactions, tasks, deals, cases),
+    /// newest first, paged with an opaque cursor.
+    /// </summary>
+    Task<Page<CrmEvent>> TimelineAsync(string tenant, string streamId, string? cursor, int limit, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Stream ids of records: <c>{type}/{id}</c>.</summary>
+public static class StreamIds
+{
+    /// <summary>The stream of a record.</summary>
+    public static string ForRecord(string type, string id) => type + "/" + id;
+
+    /// <summary>The tenant settings stream.</summary>
+    public const string Settings = "settings";
+}

@@ -1,0 +1,76 @@
+using System.Text.Json.Nodes;
+
+namespace Crm.Engine;
+
+/// <summary>
+/// The facade applications use to work with the CRM of one tenant, without touching grains.
+/// Fields are camelCase JSON; custom fields go under <c>custom</c>. Writes are acknowledged only once durable.
+/// </summary>
+public interface ICrmClient
+{
+    /// <summary>The tenant this client works in.</summary>
+    string Tenant { get; }
+
+    /// <summary>Who this client's writes are attributed to by default.</summary>
+    Actor Actor { get; }
+
+    /// <summary>The same engine for another tenant and/or actor.</summary>
+    ICrmClient ForTenant(string tenant, Actor? actor = null);
+
+    /// <summary>Creates a record. <paramref name="id"/> is generated when null.</summary>
+    Task<CrmRecord> CreateAsync(string type, JsonObject fields, string? id = null, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Changes fields with JSON merge-patch semantics (a null value clears a field).</summary>
+    Task<CrmRecord> UpdateAsync(string type, string id, JsonObject patch, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The record, or null when it does not exist or is deleted. With <paramref name="asOf"/>, its state at that time.</summary>
+    Task<CrmRecord?> GetAsync(string type, string id, DateTimeOffset? asOf = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes with a tombstone event; the history is kept and the record can be restored.</summary>
+    Task<CrmRecord> DeleteAsync(string type, string id, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Restores a deleted record.</summary>
+    Task<CrmRecord> RestoreAsync(string type, string id, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Links the owning record to another (role optional). Linking twice updates the role.</summary>
+    Task<CrmRecord> LinkAsync(string type, string id, RecordLink link, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a link.</summary>
+    Task<CrmRecord> UnlinkAsync(string type, string id, string targetType, string targetId, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists and searches records of one type.</summary>
+    Task<Page<CrmRecord>> QueryAsync(string type, RecordQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>The record's own events, oldest first, paged.</summary>
+    Task<Page<CrmEvent>> GetHistoryAsync(string type, string id, string? cursor = null, int limit = 100, CancellationToken cancellationToken = default);
+
+    /// <summary>Everything linked to the record (interactions, tasks, deals, cases) and its own changes, newest first, paged.</summary>
+    Task<Page<CrmEvent>> GetTimelineAsync(string type, string id, string? cursor = null, int limit = 50, CancellationToken cancellationToken = default);
+
+    /// <summary>Records the first response to a case's customer (no-op when one was recorded before).</summary>
+    Task<CrmRecord> RecordCaseResponseAsync(string caseId, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a consent decision on a contact.</summary>
+    Task<ConsentEntry> SetConsentAsync(string contactId, ConsentChange change, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Every consent entry of a contact, latest decision per address, purpose and channel.</summary>
+    Task<IReadOnlyList<ConsentEntry>> GetConsentAsync(string contactId, DateTimeOffset? asOf = null, CancellationToken cancellationToken = default);
+
+    /// <summary>May the contact be reached at <paramref name="address"/> for <paramref name="purpose"/> on <paramref name="channel"/>?</summary>
+    Task<ConsentDecision> MayContactAsync(string contactId, string address, string purpose, string channel, DateTimeOffset? at = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The tenant's settings, now or as of a past time.</summary>
+    Task<TenantSettings> GetSettingsAsync(DateTimeOffset? asOf = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds or replaces a custom field definition.</summary>
+    Task<TenantSettings> DefineCustomFieldAsync(CustomFieldDefinition field, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a custom field definition (stored values stay in history).</summary>
+    Task<TenantSettings> RemoveCustomFieldAsync(string recordType, string name, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds or replaces a pipeline.</summary>
+    Task<TenantSettings> DefinePipelineAsync(Pipeline pipeline, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Changes time zone, base currency, phone region, business hours or consent purposes.</summary>
+    Task<TenantSettings> ChangeSettingsAsync(GeneralSettingsChange change, WriteOptions? options = null, CancellationToken cancellationToken = default);
+}
