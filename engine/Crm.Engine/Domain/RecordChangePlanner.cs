@@ -193,7 +193,8 @@ public static class RecordChangePlanner
     {
         foreach (var group in schema.RequireOneOf)
         {
-            if (group.Any(f => next[f] is not null)) continue;
+            // A field that is already reported as invalid needs no second "required" message.
+            if (group.Any(f => next[f] is not null || errors.Any(e => e.Field == f))) continue;
             errors.Add(new FieldError(group[0], group.Length == 1
                 ? "is required"
                 : $"a {type} needs at least one of: {string.Join(", ", group)}"));

@@ -25,7 +25,7 @@ internal sealed partial class TenantSettingsGrain(IEventStore store, TenantSetti
     {
         _events = [.. await store.ReadStreamAsync(_tenant, StreamIds.Settings, 1, int.MaxValue, cancellationToken)];
         _settings = TenantSettingsFold.Fold(_events);
-        provider.Publish(_tenant, _events);
+        provider.Publish(_tenant, [.. _events]);
     }
 
     public Task<TenantSettings> GetAsync(DateTimeOffset? asOf) =>

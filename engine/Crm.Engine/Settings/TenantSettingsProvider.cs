@@ -29,7 +29,7 @@ public sealed class TenantSettingsProvider(IEventStore store)
     internal Entry Publish(string tenant, IReadOnlyList<CrmEvent> events)
     {
         var fresh = new Entry(events, TenantSettingsFold.Fold(events));
-        return _cache.AddOrUpdate(tenant, fresh, (_, old) => old.Events.Count >= events.Count ? old : fresh);
+        return _cache.AddOrUpdate(tenant, fresh, (_, old) => old.Current.Version >= fresh.Current.Version ? old : fresh);
     }
 
     /// <summary>Forgets a tenant's cached settings; the next read loads them from the store.</summary>
