@@ -6,6 +6,7 @@ using Crm.Engine.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Runtime;
 
@@ -23,6 +24,8 @@ public static class CrmEngineHostingExtensions
         ArgumentNullException.ThrowIfNull(configure);
         var probe = new CrmEngineOptions();
         configure(probe);
+        // The silo watchdog reports a spurious multi-minute stall at start-up on some hosts; real stalls are still errors.
+        builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(probe.SiloPort ?? FreeTcpPort(), probe.GatewayPort ?? 0, serviceId: "crm", clusterId: "crm-local");
