@@ -110,7 +110,10 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
     {
         if (asOf is null)
         {
-            return State.Exists ? RecordProjection.ToRecord(State, await settings.GetAsync(Tenant)) : null;
+            if (State.Exists) return RecordProjection.ToRecord(State, await settings.GetAsync(Tenant));
+            // Looking up an id that does not exist should not keep an empty activation around.
+            DeactivateOnIdle();
+            return null;
         }
 
         var past = await StateAsOfAsync(asOf.Value);

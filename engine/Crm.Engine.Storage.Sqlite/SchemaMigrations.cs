@@ -1,0 +1,142 @@
+using Microsoft.Data.Sqlite;
+
+namespace Crm.Engine.Storage.Sqlite;
+
+/// <summary>
+/// Forward-only schema migrations. Each script runs once, in its own transaction, and records its number in
+/// <c>schema_version</c>; a file written by a newer build is refused rather than misread.
+/// </summary>
+internal static class SchemaMigrations
+{
+    /// <summary>Numbered scripts; append new ones at the end, never edit a released one.</summary>
+    private static readonly (int Version, string Sql)[] Scripts =
+    [
+        (1, """
+            CREATE TABLE events (
+                position       INTEGER PRIMARY KEY,
+                tenant         TEXT    NOT NULL,
+                stream_id      TEXT    NOT NULL,
+                version        INTEGER NOT NULL,
+                event_id       BLOB    NOT NULL UNIQUE,
+                type           TEXT    NOT NULL,
+                schema_version INTEGER NOT NULL,
+                time           INTEGER NOT NULL,
+                actor          TEXT    NOT NULL,
+                correlation_id TEXT,
+                causation_id   TEXT,
+                payload        TEXT    NOT NULL,
+                UNIQUE (tenant, stream_id, version)
+            );
+
+            CREATE TABLE streams (
+                tenant    TEXT    NOT NULL,
+                stream_id TEXT    NOT NULL,
+                version   INTEGER NOT NULL,
+                PRIMARY KEY (tenant, stream_id)
+            ) WITHOUT ROWID;
+
+            CREATE TABLE records (
+                rid         INTEGER PRIMARY KEY,
+                tenant      TEXT    NOT NULL,
+                type        TEXT    NOT NULL,
+                id          TEXT    NOT NULL,
+                version     INTEGER NOT NULL,
+                deleted     INTEGER NOT NULL,
+                created_at  INTEGER NOT NULL,
+                updated_at  INTEGER NOT NULL,
+                data        TEXT    NOT NULL,
+                search_text TEXT    NOT NULL,
+                UNIQUE (tenant, type, id)
+            );
+
+            -- Rows of one type in creation order: every index ends in the rowid, so this is also (tenant, type, rid).
+            CREATE INDEX records_by_type ON records (tenant, type);
+
+            -- Contentless: the text lives in records.search_text; the index only maps words to records.rid.
+            CREATE VIRTUAL TABLE records_fts USING fts5 (
+                text,
+                content = '',
+                contentless_delete = 1,
+                tokenize = 'unicode61 remove_diacritics 2',
+                prefix = '2 3'
+            );
+
+            CREATE TABLE unique_keys (
+                tenant    TEXT NOT NULL,
+                kind      TEXT NOT NULL,
+                value     TEXT NOT NULL,
+                stream_id TEXT NOT NULL,
+                PRIMARY KEY (tenant, kind, value)
+            ) WITHOUT ROWID;
+
+            CREATE INDEX unique_keys_by_stream ON unique_keys (tenant, stream_id);
+
+            CREATE TABLE links (
+                tenant        TEXT NOT NULL,
+                owner_stream  TEXT NOT NULL,
+                owner_type    TEXT NOT NULL,
+                target_stream TEXT NOT NULL,
+                role          TEXT,
+                PRIMARY KEY (tenant, owner_stream, target_stream)
+            ) WITHOUT ROWID;
+
+            CREATE INDEX links_by_target ON links (tenant, target_stream, owner_type);
+            """),
+    ];
+
+    /// <summary>The schema version this build writes.</summary>
+    public static int Latest => Scripts[^1].Version;
+
+    /// <summary>Brings the database up to <see cref="Latest"/> and returns the version it is at.</summary>
+    public static int Apply(SqliteConnection connection, Action<int> applied)
+    {
+        Execute(connection, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+        var current = Current(connection);
+        if (current > Latest)
+        {
+            throw new InvalidOperationException(
+                $"The database '{connection.DataSource}' has schema version {current}, newer than this build understands ({Latest}). Upgrade the engine.");
+        }
+
+        foreach (var (version, sql) in Scripts)
+        {
+            if (version <= current)
+            {
+                continue;
+            }
+
+            using var transaction = connection.BeginTransaction(deferred: false);
+            Execute(connection, sql, transaction);
+            using (var record = connection.CreateCommand())
+            {
+                record.Transaction = transaction;
+                record.CommandText = "INSERT INTO schema_version (version, applied_at) VALUES ($v, $at)";
+                record.Parameters.AddWithValue("$v", version);
+                record.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                record.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+            current = version;
+            applied(version);
+        }
+
+        return current;
+    }
+
+    /// <summary>The highest applied migration, 0 for a new file.</summary>
+    public static int Current(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT IFNULL(MAX(version), 0) FROM schema_version";
+        return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

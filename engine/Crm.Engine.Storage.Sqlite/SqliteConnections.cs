@@ -1,0 +1,76 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Crm.Engine.Storage.Sqlite;
+
+/// <summary>Opens the writer and reader connections with the store's pragmas.</summary>
+internal static class SqliteConnections
+{
+    // 64 MiB page cache per connection (negative = KiB), 256 MiB of memory-mapped reads.
+    private const string CommonPragmas = """
+        PRAGMA cache_size = -65536;
+        PRAGMA temp_store = MEMORY;
+        PRAGMA mmap_size = 268435456;
+        PRAGMA foreign_keys = OFF;
+        """;
+
+    public static SqliteConnection OpenWriter(SqliteStoreOptions options)
+    {
+        var connection = Open(options, SqliteOpenMode.ReadWriteCreate);
+        var synchronous = options.Synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL";
+        Execute(connection, $"""
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = {synchronous};
+            {CommonPragmas}
+            """);
+        return connection;
+    }
+
+    public static SqliteConnection OpenReader(SqliteStoreOptions options)
+    {
+        var connection = Open(options, SqliteOpenMode.ReadOnly);
+        Execute(connection, CommonPragmas + "PRAGMA query_only = ON;");
+        return connection;
+    }
+
+    public static string QueryText(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToString(command.ExecuteScalar(), CultureInfo.InvariantCulture) ?? "";
+    }
+
+    private static SqliteConnection Open(SqliteStoreOptions options, SqliteOpenMode mode)
+    {
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.GetFullPath(options.Path),
+            Mode = mode,
+            Cache = SqliteCacheMode.Private,
+
+            // The store owns its connections for its whole lifetime; a pool would keep the file open after dispose.
+            Pooling = false,
+            ForeignKeys = false,
+            DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
+        };
+        var connection = new SqliteConnection(builder.ToString());
+        try
+        {
+            connection.Open();
+            Execute(connection, $"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds}");
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

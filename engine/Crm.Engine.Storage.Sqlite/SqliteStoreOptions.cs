@@ -1,0 +1,62 @@
+namespace Crm.Engine.Storage.Sqlite;
+
+/// <summary>How hard SQLite syncs the write-ahead log to disk on commit.</summary>
+public enum SqliteSynchronous
+{
+    /// <summary>Every commit is on disk before the append completes (survives power loss). The default.</summary>
+    Full = 0,
+
+    /// <summary>Commits survive a process crash but the last ones may be lost on power failure; faster.</summary>
+    Normal = 1,
+}
+
+/// <summary>Options of the SQLite event store (configuration section <c>Crm:Storage:Sqlite</c>).</summary>
+public sealed class SqliteStoreOptions
+{
+    /// <summary>The configuration section these options bind from.</summary>
+    public const string SectionName = "Crm:Storage:Sqlite";
+
+    /// <summary>Path of the database file; its directory is the data directory and holds the lock file.</summary>
+    public string Path { get; set; } = System.IO.Path.Combine("data", "crm.db");
+
+    /// <summary>Durability of a commit; <see cref="SqliteSynchronous.Full"/> unless you accept losing the last commits on power failure.</summary>
+    public SqliteSynchronous Synchronous { get; set; } = SqliteSynchronous.Full;
+
+    /// <summary>The most appends the writer commits in one transaction (group commit).</summary>
+    public int MaxBatchSize { get; set; } = 256;
+
+    /// <summary>How many read-only connections serve reads concurrently.</summary>
+    public int ReadConnections { get; set; } = 4;
+
+    /// <summary>How long a connection waits for a lock held by another connection before failing.</summary>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the configuration path of the first invalid option.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Path))
+        {
+            throw new ArgumentException($"{SectionName}:{nameof(Path)} must name a database file.", nameof(Path));
+        }
+
+        if (!Enum.IsDefined(Synchronous))
+        {
+            throw new ArgumentException($"{SectionName}:{nameof(Synchronous)} must be Full or Normal.", nameof(Synchronous));
+        }
+
+        if (MaxBatchSize is < 1 or > 10_000)
+        {
+            throw new ArgumentException($"{SectionName}:{nameof(MaxBatchSize)} must be between 1 and 10000 (was {MaxBatchSize}).", nameof(MaxBatchSize));
+        }
+
+        if (ReadConnections is < 1 or > 64)
+        {
+            throw new ArgumentException($"{SectionName}:{nameof(ReadConnections)} must be between 1 and 64 (was {ReadConnections}).", nameof(ReadConnections));
+        }
+
+        if (BusyTimeout < TimeSpan.Zero || BusyTimeout > TimeSpan.FromMinutes(10))
+        {
+            throw new ArgumentException($"{SectionName}:{nameof(BusyTimeout)} must be between 0 and 10 minutes (was {BusyTimeout}).", nameof(BusyTimeout));
+        }
+    }
+}

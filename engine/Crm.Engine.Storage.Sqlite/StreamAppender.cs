@@ -1,0 +1,134 @@
+namespace Crm.Engine.Storage.Sqlite;
+
+/// <summary>
+/// Writes one append inside the writer's open transaction: the version check, the events, the stream version and,
+/// when the append carries a row, the read-model row, its search entry, its uniqueness claims and its links.
+/// Positions and row ids are assigned here, in memory, because only this writer ever inserts.
+/// </summary>
+internal sealed class StreamAppender(WriterStatements statements)
+{
+    private readonly List<UniqueKey> _heldKeys = [];
+
+    /// <summary>The last position and row id handed out (committed or in the open transaction).</summary>
+    public (long Position, long Rid) Mark { get; private set; }
+
+    /// <summary>Forgets what was handed out after <paramref name="mark"/>, after a rollback.</summary>
+    public void Reset((long Position, long Rid) mark) => Mark = mark;
+
+    public void Start(long lastPosition, long lastRid) => Mark = (lastPosition, lastRid);
+
+    public AppendResult Apply(AppendRequest request)
+    {
+        var tenant = request.Tenant;
+        var streamId = request.StreamId;
+        var actual = statements.StreamVersion(tenant, streamId);
+        if (actual != request.ExpectedVersion)
+        {
+            throw new ConcurrencyConflictException(streamId, request.ExpectedVersion, actual);
+        }
+
+        var (position, rid) = Mark;
+        var firstPosition = position + 1;
+        var version = request.ExpectedVersion;
+        foreach (var e in request.Events)
+        {
+            statements.InsertEvent(++position, tenant, streamId, ++version, e);
+        }
+
+        statements.SetStreamVersion(tenant, streamId, version);
+        if (request.Row is { } row)
+        {
+            // A stream at version 0 has never had a row, claims or links, so there is nothing to look up or replace.
+            var isNew = request.ExpectedVersion == 0;
+            WriteRow(tenant, row, isNew, ref rid);
+            WriteUniqueKeys(tenant, streamId, row.UniqueKeys, isNew);
+            WriteLinks(tenant, streamId, row, isNew);
+        }
+
+        Mark = (position, rid);
+        return new AppendResult(version, firstPosition, position);
+    }
+
+    private void WriteRow(string tenant, RecordRow row, bool isNew, ref long rid)
+    {
+        if (!isNew && statements.FindRecord(tenant, row.Type, row.Id, out var existing, out var indexedText))
+        {
+            statements.UpdateRecord(existing, row);
+            if (!string.Equals(indexedText, row.SearchText, StringComparison.Ordinal))
+            {
+                statements.IndexText(existing, row.SearchText);
+            }
+
+            return;
+        }
+
+        statements.InsertRecord(++rid, tenant, row);
+        statements.IndexText(rid, row.SearchText);
+    }
+
+    private void WriteUniqueKeys(string tenant, string streamId, IReadOnlyList<UniqueKey> keys, bool isNew)
+    {
+        _heldKeys.Clear();
+        if (!isNew)
+        {
+            statements.KeysOfStream(tenant, streamId, _heldKeys);
+            foreach (var held in _heldKeys)
+            {
+                if (!Contains(keys, held))
+                {
+                    statements.ReleaseKey(tenant, held);
+                }
+            }
+        }
+
+        foreach (var key in keys)
+        {
+            if (Contains(_heldKeys, key) || statements.TryClaimKey(tenant, key, streamId))
+            {
+                continue;
+            }
+
+            var holder = statements.KeyHolder(tenant, key);
+            if (holder is not null && holder != streamId)
+            {
+                throw new DuplicateRecordException(FieldOf(key.Kind), key.Value, RecordIdOf(holder));
+            }
+        }
+    }
+
+    private void WriteLinks(string tenant, string streamId, RecordRow row, bool isNew)
+    {
+        if (!isNew)
+        {
+            statements.DeleteLinks(tenant, streamId);
+        }
+
+        foreach (var link in row.Links)
+        {
+            statements.InsertLink(tenant, streamId, row.Type, StreamIds.ForRecord(link.TargetType, link.TargetId), link.Role);
+        }
+    }
+
+    private static bool Contains(IReadOnlyList<UniqueKey> keys, UniqueKey key)
+    {
+        for (var i = 0; i < keys.Count; i++)
+        {
+            if (keys[i] == key)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The field a key kind guards: <c>contact.email</c> → <c>email</c>.</summary>
+    internal static string FieldOf(string kind) => kind[(kind.LastIndexOf('.') + 1)..];
+
+    /// <summary>The record id of a record stream <c>{type}/{id}</c>; other stream ids are returned whole.</summary>
+    internal static string RecordIdOf(string streamId)
+    {
+        var slash = streamId.IndexOf('/');
+        return slash < 0 ? streamId : streamId[(slash + 1)..];
+    }
+}
