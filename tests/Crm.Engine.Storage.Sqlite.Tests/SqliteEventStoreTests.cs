@@ -1,0 +1,217 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using Xunit;
+
+namespace Crm.Engine.Storage.Sqlite.Tests;
+
+/// <summary>What the SQLite store promises beyond the contract: durability settings, the lock file, migrations.</summary>
+public sealed class SqliteEventStoreTests : IDisposable
+{
+    private readonly TempDataDirectory _directory = new();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose() => _directory.Dispose();
+
+    private static AppendRequest CreateContact(string id, string email) => new()
+    {
+        Tenant = "acme",
+        StreamId = StreamIds.ForRecord(RecordTypes.Contact, id),
+        ExpectedVersion = 0,
+        Events =
+        [
+            new NewEvent
+            {
+                EventId = Guid.NewGuid(),
+                Type = "record.created",
+                PayloadJson = $$"""{"email":"{{email}}"}""",
+                Time = DateTimeOffset.UtcNow,
+                Actor = Actor.User("u-1"),
+            },
+        ],
+        Row = new RecordRow
+        {
+            Type = RecordTypes.Contact,
+            Id = id,
+            Version = 1,
+            Deleted = false,
+            CreatedAt = DateTimeOffset.UtcNow,
+            UpdatedAt = DateTimeOffset.UtcNow,
+            DataJson = new JsonObject { ["email"] = email }.ToJsonString(),
+            SearchText = email,
+            UniqueKeys = [new UniqueKey("contact.email", email)],
+        },
+    };
+
+    [Fact]
+    public async Task Synchronous_full_is_in_force_by_default()
+    {
+        await using var store = SqliteEventStore.Open(_directory.Options());
+
+        Assert.Equal("FULL", store.SynchronousMode);
+    }
+
+    [Fact]
+    public async Task Synchronous_normal_can_be_chosen()
+    {
+        await using var store = SqliteEventStore.Open(_directory.Options(o => o.Synchronous = SqliteSynchronous.Normal));
+
+        Assert.Equal("NORMAL", store.SynchronousMode);
+    }
+
+    [Fact]
+    public async Task Journal_mode_is_wal()
+    {
+        await using var store = SqliteEventStore.Open(_directory.Options());
+
+        Assert.Equal("WAL", store.JournalMode);
+    }
+
+    [Fact]
+    public async Task Data_survives_dispose_and_reopen()
+    {
+        AppendResult written;
+        await using (var store = SqliteEventStore.Open(_directory.Options()))
+        {
+            written = await store.AppendAsync(CreateContact("ada", "ada@example.com"), Ct);
+        }
+
+        await using var reopened = SqliteEventStore.Open(_directory.Options());
+        var events = await reopened.ReadStreamAsync("acme", "contact/ada", cancellationToken: Ct);
+        var row = await reopened.ReadModel.GetAsync("acme", RecordTypes.Contact, "ada", Ct);
+        var found = await reopened.ReadModel.QueryAsync("acme", RecordTypes.Contact, new RecordQuery { Text = "ada@example.com" }, Ct);
+        var duplicate = await Assert.ThrowsAsync<DuplicateRecordException>(() => reopened.AppendAsync(CreateContact("eve", "ada@example.com"), Ct));
+        var next = await reopened.AppendAsync(CreateContact("bob", "bob@example.com"), Ct);
+
+        Assert.Equal(written.LastPosition, Assert.Single(events).Position);
+        Assert.Equal(written.LastPosition, events[0].Position);
+        Assert.Equal(1, row!.Version);
+        Assert.Equal("ada", Assert.Single(found.Items).Id);
+        Assert.Equal("ada", duplicate.ExistingId);
+        Assert.Equal(written.LastPosition + 1, next.FirstPosition);
+        Assert.Equal(next.LastPosition, await reopened.GetHeadPositionAsync(Ct));
+    }
+
+    [Fact]
+    public async Task A_second_open_of_the_directory_is_refused_until_the_first_is_disposed()
+    {
+        var first = SqliteEventStore.Open(_directory.Options());
+
+        var locked = Assert.Throws<DataDirectoryLockedException>(() => SqliteEventStore.Open(_directory.Options()));
+        await first.DisposeAsync();
+        await using var second = SqliteEventStore.Open(_directory.Options());
+
+        Assert.Equal(_directory.Path, locked.Path);
+        Assert.True(File.Exists(Path.Combine(_directory.Path, "crm.lock")));
+        Assert.Equal(0, await second.GetHeadPositionAsync(Ct));
+    }
+
+    [Fact]
+    public async Task A_directory_locked_by_another_process_is_refused()
+    {
+        if (!File.Exists("/usr/bin/flock"))
+        {
+            Assert.Skip("Needs util-linux flock to hold the lock from another process.");
+        }
+
+        var lockFile = Path.Combine(_directory.Path, "crm.lock");
+        using var holder = Process.Start(new ProcessStartInfo("/usr/bin/flock", ["-x", lockFile, "-c", "echo held; sleep 60"])
+        {
+            RedirectStandardOutput = true,
+        })!;
+        try
+        {
+            Assert.Equal("held", await holder.StandardOutput.ReadLineAsync(Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct));
+
+            Assert.Throws<DataDirectoryLockedException>(() => SqliteEventStore.Open(_directory.Options()));
+        }
+        finally
+        {
+            holder.Kill(entireProcessTree: true);
+            await holder.WaitForExitAsync(Ct);
+        }
+
+        await using var store = SqliteEventStore.Open(_directory.Options());
+        Assert.Equal("FULL", store.SynchronousMode);
+    }
+
+    [Fact]
+    public async Task Reopening_keeps_the_schema_version_without_reapplying_migrations()
+    {
+        await using (var store = SqliteEventStore.Open(_directory.Options()))
+        {
+            Assert.Equal(SchemaMigrations.Latest, store.SchemaVersion);
+            await store.AppendAsync(CreateContact("ada", "ada@example.com"), Ct);
+        }
+
+        await using (var reopened = SqliteEventStore.Open(_directory.Options()))
+        {
+            Assert.Equal(SchemaMigrations.Latest, reopened.SchemaVersion);
+            Assert.NotNull(await reopened.ReadModel.GetAsync("acme", RecordTypes.Contact, "ada", Ct));
+        }
+
+        Assert.Equal(SchemaMigrations.Latest, Scalar("SELECT COUNT(*) FROM schema_version"));
+    }
+
+    [Fact]
+    public async Task A_file_from_a_newer_schema_is_refused_and_the_directory_released()
+    {
+        await using (SqliteEventStore.Open(_directory.Options()))
+        {
+        }
+
+        Scalar("INSERT INTO schema_version (version, applied_at) VALUES (9999, 0)");
+
+        var refused = Assert.Throws<InvalidOperationException>(() => SqliteEventStore.Open(_directory.Options()));
+        Scalar("DELETE FROM schema_version WHERE version = 9999");
+        await using var store = SqliteEventStore.Open(_directory.Options());
+
+        Assert.Contains("9999", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Concurrent_appends_share_commits()
+    {
+        await using var store = SqliteEventStore.Open(_directory.Options());
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 300).Select(i => store.AppendAsync(CreateContact($"c{i}", $"c{i}@example.com"), Ct)));
+
+        Assert.Equal(300, results.Select(r => r.FirstPosition).Distinct().Count());
+        Assert.True(store.BatchesCommitted < 300, $"{store.BatchesCommitted} commits for 300 appends.");
+    }
+
+    [Fact]
+    public async Task Appends_queued_when_the_store_closes_are_committed()
+    {
+        var store = SqliteEventStore.Open(_directory.Options());
+        var pending = Enumerable.Range(0, 200).Select(i => store.AppendAsync(CreateContact($"c{i}", $"c{i}@example.com"), Ct)).ToList();
+
+        await store.DisposeAsync();
+
+        var results = await Task.WhenAll(pending);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.AppendAsync(CreateContact("late", "late@example.com"), Ct));
+        await using var reopened = SqliteEventStore.Open(_directory.Options());
+        Assert.Equal(results.Max(r => r.LastPosition), await reopened.GetHeadPositionAsync(Ct));
+        Assert.Equal(200, (await reopened.ReadAllAsync(0, 1000, Ct)).Count);
+    }
+
+    [Fact]
+    public async Task A_row_that_is_not_the_streams_own_is_refused()
+    {
+        await using var store = SqliteEventStore.Open(_directory.Options());
+
+        var request = CreateContact("ada", "ada@example.com") with { StreamId = "contact/someone-else" };
+
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => store.AppendAsync(request, Ct));
+    }
+
+    private long Scalar(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={_directory.DatabaseFile};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
