@@ -7,8 +7,8 @@ namespace Crm.Engine.Storage.Sqlite;
 
 /// <summary>
 /// The single writer. A dedicated thread owns the write connection, takes whatever appends are queued (up to the
-/// batch cap), writes each under its own savepoint so a failing append rolls back alone, commits once, and only then
-/// completes the callers. Concurrent appends therefore share one durable commit.
+/// batch cap), writes them in one transaction where a failing append never takes its batch-mates with it, commits
+/// once, and only then completes the callers. Concurrent appends therefore share one durable commit.
 /// </summary>
 internal sealed class GroupCommitWriter : IDisposable
 {
@@ -106,50 +106,15 @@ internal sealed class GroupCommitWriter : IDisposable
         try
         {
             _statements.Begin.Execute();
-        }
-        catch (Exception ex)
-        {
-            Log.BatchFailed(_logger, ex, batch.Count);
-            Fail(batch, ex);
-            return;
-        }
-
-        Exception? transactionLost = null;
-        var rejected = 0;
-        foreach (var pending in batch)
-        {
-            if (pending.CancellationToken.IsCancellationRequested)
+            if (TryWriteWithoutSavepoints(batch) is { } halfWritten)
             {
-                pending.Error = new OperationCanceledException(pending.CancellationToken);
-                rejected++;
-                continue;
-            }
-
-            var mark = _appender.Mark;
-            try
-            {
-                _statements.Savepoint.Execute();
-                pending.Result = _appender.Apply(pending.Request);
-                _statements.Release.Execute();
-            }
-            catch (Exception ex)
-            {
-                pending.Error = ex;
-                rejected++;
-                _appender.Reset(mark);
-                transactionLost = UndoAppend();
-                if (transactionLost is not null)
-                {
-                    break;
-                }
-            }
-        }
-
-        try
-        {
-            if (transactionLost is not null)
-            {
-                throw transactionLost;
+                Log.BatchRewritten(_logger, halfWritten, batch.Count);
+                // An append failed half-written. Undo the batch and write it again with a savepoint per append, so
+                // that append fails alone and its batch-mates still commit.
+                _statements.Rollback.Execute();
+                _appender.Reset(committedMark);
+                _statements.Begin.Execute();
+                WriteWithSavepoints(batch);
             }
 
             _statements.Commit.Execute();
@@ -166,8 +131,10 @@ internal sealed class GroupCommitWriter : IDisposable
 
         Interlocked.Increment(ref _batchesCommitted);
         _signal.Committed(_appender.Mark.Position);
+        var rejected = 0;
         foreach (var pending in batch)
         {
+            rejected += pending.Error is null ? 0 : 1;
             pending.Publish();
         }
 
@@ -181,20 +148,84 @@ internal sealed class GroupCommitWriter : IDisposable
         SqliteStoreMetrics.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    /// <summary>Rolls back to the append's savepoint; returns the error if the whole transaction is gone instead.</summary>
-    private Exception? UndoAppend()
+    /// <summary>
+    /// The common path: each append is checked (reads only) and then written. A refused append (version conflict,
+    /// duplicate key) wrote nothing, so it needs no savepoint — and savepoints are not free: SQLite copies every page
+    /// an append touches into a sub-journal. Returns the error of an append that failed after it began writing.
+    /// </summary>
+    private Exception? TryWriteWithoutSavepoints(List<PendingAppend> batch)
     {
-        try
+        foreach (var pending in batch)
         {
-            _statements.RollbackToSavepoint.Execute();
+            if (CallerGaveUp(pending))
+            {
+                continue;
+            }
+
+            try
+            {
+                _appender.Check(pending.Request);
+            }
+            catch (CrmException ex)
+            {
+                pending.Error = ex;
+                continue;
+            }
+            catch (Exception ex)
+            {
+                return ex;
+            }
+
+            try
+            {
+                pending.Result = _appender.Write(pending.Request);
+            }
+            catch (Exception ex)
+            {
+                return ex;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The careful path: every append under its own savepoint, rolled back alone if it fails.</summary>
+    private void WriteWithSavepoints(List<PendingAppend> batch)
+    {
+        foreach (var pending in batch)
+        {
+            if (CallerGaveUp(pending))
+            {
+                continue;
+            }
+
+            var mark = _appender.Mark;
+            _statements.Savepoint.Execute();
+            try
+            {
+                _appender.Check(pending.Request);
+                pending.Result = _appender.Write(pending.Request);
+            }
+            catch (Exception ex)
+            {
+                pending.Error = ex;
+                _appender.Reset(mark);
+
+                // If SQLite has already rolled back the whole transaction (disk full, I/O error) this throws, and
+                // the batch fails as a whole.
+                _statements.RollbackToSavepoint.Execute();
+            }
+
             _statements.Release.Execute();
-            return null;
         }
-        catch (Exception ex)
-        {
-            // SQLite rolls back the whole transaction on some errors (disk full, I/O); the savepoint is then gone.
-            return ex;
-        }
+    }
+
+    /// <summary>Clears an append's outcome before it is (re)written; true if its caller gave up, so it is not written.</summary>
+    private static bool CallerGaveUp(PendingAppend pending)
+    {
+        pending.Result = null;
+        pending.Error = pending.CancellationToken.IsCancellationRequested ? new OperationCanceledException(pending.CancellationToken) : null;
+        return pending.Error is not null;
     }
 
     private void TryRollback()

@@ -16,6 +16,9 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Critical, "The event store writer stopped unexpectedly; pending appends were rejected")]
     public static partial void WriterCrashed(ILogger logger, Exception exception);
 
+    [LoggerMessage(6, LogLevel.Warning, "An append failed after it began writing; its batch of {Count} was written again with a savepoint per append")]
+    public static partial void BatchRewritten(ILogger logger, Exception exception, int count);
+
     [LoggerMessage(5, LogLevel.Information, "Closed event store {Path} at head position {Head}")]
     public static partial void Closed(ILogger logger, string path, long head);
 }

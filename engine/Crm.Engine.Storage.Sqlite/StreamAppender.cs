@@ -17,7 +17,11 @@ internal sealed class StreamAppender(WriterStatements statements)
 
     public void Start(long lastPosition, long lastRid) => Mark = (lastPosition, lastRid);
 
-    public AppendResult Apply(AppendRequest request)
+    /// <summary>
+    /// Refuses the append if it cannot succeed — the stream is at another version, or a unique key it claims belongs
+    /// to another stream — without writing anything, so a refused append needs no rollback.
+    /// </summary>
+    public void Check(AppendRequest request)
     {
         var tenant = request.Tenant;
         var streamId = request.StreamId;
@@ -27,6 +31,26 @@ internal sealed class StreamAppender(WriterStatements statements)
             throw new ConcurrencyConflictException(streamId, request.ExpectedVersion, actual);
         }
 
+        if (request.Row is null)
+        {
+            return;
+        }
+
+        foreach (var key in request.Row.UniqueKeys)
+        {
+            var holder = statements.KeyHolder(tenant, key);
+            if (holder is not null && holder != streamId)
+            {
+                throw new DuplicateRecordException(FieldOf(key.Kind), key.Value, RecordIdOf(holder));
+            }
+        }
+    }
+
+    /// <summary>Writes an append that passed <see cref="Check"/> in the same transaction.</summary>
+    public AppendResult Write(AppendRequest request)
+    {
+        var tenant = request.Tenant;
+        var streamId = request.StreamId;
         var (position, rid) = Mark;
         var firstPosition = position + 1;
         var version = request.ExpectedVersion;
@@ -88,6 +112,7 @@ internal sealed class StreamAppender(WriterStatements statements)
                 continue;
             }
 
+            // Check found the key free or ours; anything else means the data changed underneath and must not be hidden.
             var holder = statements.KeyHolder(tenant, key);
             if (holder is not null && holder != streamId)
             {

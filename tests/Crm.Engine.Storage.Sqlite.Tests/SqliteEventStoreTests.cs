@@ -116,9 +116,12 @@ public sealed class SqliteEventStoreTests : IDisposable
         }
 
         var lockFile = Path.Combine(_directory.Path, "crm.lock");
-        using var holder = Process.Start(new ProcessStartInfo("/usr/bin/flock", ["-x", lockFile, "-c", "echo held; sleep 60"])
+
+        // flock holds the lock while its shell waits for a line on stdin; closing stdin ends both, in order.
+        using var holder = Process.Start(new ProcessStartInfo("/usr/bin/flock", ["-x", lockFile, "-c", "echo held; read line"])
         {
             RedirectStandardOutput = true,
+            RedirectStandardInput = true,
         })!;
         try
         {
@@ -128,8 +131,8 @@ public sealed class SqliteEventStoreTests : IDisposable
         }
         finally
         {
-            holder.Kill(entireProcessTree: true);
-            await holder.WaitForExitAsync(Ct);
+            holder.StandardInput.Close();
+            await holder.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct);
         }
 
         await using var store = SqliteEventStore.Open(_directory.Options());
@@ -194,6 +197,31 @@ public sealed class SqliteEventStoreTests : IDisposable
         await using var reopened = SqliteEventStore.Open(_directory.Options());
         Assert.Equal(results.Max(r => r.LastPosition), await reopened.GetHeadPositionAsync(Ct));
         Assert.Equal(200, (await reopened.ReadAllAsync(0, 1000, Ct)).Count);
+    }
+
+    [Fact]
+    public async Task An_append_failing_half_written_fails_alone_while_its_batch_mates_commit()
+    {
+        var log = new ListLogger();
+        await using var store = SqliteEventStore.Open(_directory.Options(), log);
+        var stored = CreateContact("ada", "ada@example.com");
+        await store.AppendAsync(stored, Ct);
+
+        // Passes every check but breaks a constraint when written: an event id that is already stored.
+        var reused = CreateContact("bob", "bob@example.com") with { Events = stored.Events };
+        var good = Enumerable.Range(0, 50).Select(i => store.AppendAsync(CreateContact($"c{i}", $"c{i}@example.com"), Ct)).ToList();
+        var failing = store.AppendAsync(reused, Ct);
+        good.AddRange(Enumerable.Range(50, 50).Select(i => store.AppendAsync(CreateContact($"c{i}", $"c{i}@example.com"), Ct)));
+
+        await Assert.ThrowsAsync<SqliteException>(() => failing);
+        Assert.Equal(100, (await Task.WhenAll(good)).Length);
+        Assert.Empty(await store.ReadStreamAsync("acme", "contact/bob", cancellationToken: Ct));
+        Assert.Null(await store.ReadModel.GetAsync("acme", RecordTypes.Contact, "bob", Ct));
+        Assert.Null(await store.ReadModel.FindByUniqueKeyAsync("acme", new UniqueKey("contact.email", "bob@example.com"), Ct));
+        var page = await store.ReadModel.QueryAsync("acme", RecordTypes.Contact, new RecordQuery { Limit = 1000 }, Ct);
+        Assert.Equal(101, page.Items.Count);
+        Assert.Equal(101, (await store.ReadAllAsync(0, 1000, Ct)).Count);
+        Assert.Contains(log.Messages, m => m.Contains("written again with a savepoint per append", StringComparison.Ordinal));
     }
 
     [Fact]
