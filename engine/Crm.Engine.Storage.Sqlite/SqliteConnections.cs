@@ -18,9 +18,15 @@ internal static class SqliteConnections
     {
         var connection = Open(options, SqliteOpenMode.ReadWriteCreate);
         var synchronous = options.Synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL";
+
+        // The writer checkpoints the WAL itself after a commit that leaves it over wal_autocheckpoint pages. A group
+        // commit writes hundreds of pages, so SQLite's default (1000) would checkpoint every few batches; 8192 pages
+        // (32 MiB) lets a checkpoint copy a page changed by many batches once. The file is cut back to 64 MiB after.
         Execute(connection, $"""
             PRAGMA journal_mode = WAL;
             PRAGMA synchronous = {synchronous};
+            PRAGMA wal_autocheckpoint = 8192;
+            PRAGMA journal_size_limit = 67108864;
             {CommonPragmas}
             """);
         return connection;
