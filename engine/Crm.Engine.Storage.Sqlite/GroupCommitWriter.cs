@@ -108,10 +108,10 @@ internal sealed class GroupCommitWriter : IDisposable
             _statements.Begin.Execute();
             if (TryWriteWithoutSavepoints(batch) is { } halfWritten)
             {
-                Log.BatchRewritten(_logger, halfWritten, batch.Count);
                 // An append failed half-written. Undo the batch and write it again with a savepoint per append, so
                 // that append fails alone and its batch-mates still commit.
-                _statements.Rollback.Execute();
+                Log.BatchRewritten(_logger, halfWritten, batch.Count);
+                TryRollback();
                 _appender.Reset(committedMark);
                 _statements.Begin.Execute();
                 WriteWithSavepoints(batch);
@@ -241,7 +241,7 @@ internal sealed class GroupCommitWriter : IDisposable
         }
         catch (SqliteException)
         {
-            // No transaction left to roll back.
+            // SQLite already rolled the transaction back itself (it does on some I/O errors).
         }
     }
 
