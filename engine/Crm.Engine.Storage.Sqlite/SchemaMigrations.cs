@@ -53,12 +53,14 @@ internal static class SchemaMigrations
             CREATE INDEX records_by_type ON records (tenant, type);
 
             -- Contentless: the text lives in records.search_text; the index only maps words to records.rid.
+            -- No prefix index: it cost about a tenth of the writer's time per record, while a prefix search walks
+            -- matches in rowid order and stops after a page, which stays well under a millisecond at 100k records.
+            -- A later migration can rebuild the index with one from records.search_text.
             CREATE VIRTUAL TABLE records_fts USING fts5 (
                 text,
                 content = '',
                 contentless_delete = 1,
-                tokenize = 'unicode61 remove_diacritics 2',
-                prefix = '2 3'
+                tokenize = 'unicode61 remove_diacritics 2'
             );
 
             CREATE TABLE unique_keys (
