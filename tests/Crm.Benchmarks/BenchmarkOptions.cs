@@ -1,0 +1,101 @@
+using Crm.Engine.Storage.Sqlite;
+
+namespace Crm.Benchmarks;
+
+/// <summary>Sizes of one run. <c>--quick</c> is the CI smoke size (under a minute); the default is the full run.</summary>
+internal sealed record BenchmarkOptions
+{
+    public bool Quick { get; init; }
+
+    /// <summary>Appends written by (a) and (b) in each round, after <see cref="WriteWarmUp"/> untimed ones.</summary>
+    public int Writes { get; init; } = 100_000;
+
+    /// <summary>Rounds of (a) then (b), each on fresh files; the median round is reported, so a burst of other load hits both less.</summary>
+    public int WriteRounds { get; init; } = 3;
+
+    public int WriteWarmUp { get; init; } = 5_000;
+
+    /// <summary>Concurrent writers of (b); the store commits at most 256 appends per transaction.</summary>
+    public int Writers { get; init; } = 256;
+
+    /// <summary>Appends per transaction of (a): the store's group-commit cap.</summary>
+    public int BatchSize { get; init; } = new SqliteStoreOptions().MaxBatchSize;
+
+    /// <summary>Creates of (c), after <see cref="CreateWarmUp"/> untimed ones.</summary>
+    public int Creates { get; init; } = 100_000;
+
+    /// <summary>
+    /// Untimed creates first. On two cores tiered compilation keeps recompiling the create path for tens of seconds
+    /// (thousands of methods after 20,000 creates, a few hundred after 50,000), competing with the store's writer.
+    /// </summary>
+    public int CreateWarmUp { get; init; } = 50_000;
+
+    public int CreatesInFlight { get; init; } = 512;
+
+    /// <summary>Creates of each diagnostic variant of (c).</summary>
+    public int DiagnosticCreates { get; init; } = 30_000;
+
+    /// <summary>Untimed creates of each variant; the code is compiled by then, the new engine only needs to start up.</summary>
+    public int DiagnosticWarmUp { get; init; } = 10_000;
+
+    /// <summary>Contacts loaded before (d).</summary>
+    public int SearchContacts { get; init; } = 100_000;
+
+    public int Queries { get; init; } = 2_000;
+
+    public int QueryWarmUp { get; init; } = 200;
+
+    /// <summary>Run the diagnostic variants that explain where a create's time goes.</summary>
+    public bool Diagnostics { get; init; } = true;
+
+    /// <summary>Benchmarks to run, of a, b, c, d.</summary>
+    public string Only { get; init; } = "abcd";
+
+    public bool Runs(char benchmark) => Only.Contains(benchmark, StringComparison.Ordinal);
+
+    public static readonly BenchmarkOptions QuickRun = new()
+    {
+        Quick = true,
+        Writes = 10_000,
+        WriteWarmUp = 1_000,
+        WriteRounds = 1,
+        Creates = 10_000,
+        CreateWarmUp = 1_000,
+        DiagnosticCreates = 5_000,
+        DiagnosticWarmUp = 1_000,
+        SearchContacts = 10_000,
+        Queries = 400,
+        QueryWarmUp = 100,
+    };
+
+    public static BenchmarkOptions Parse(string[] args)
+    {
+        var options = args.Contains("--quick") ? QuickRun : new BenchmarkOptions();
+        foreach (var arg in args)
+        {
+            if (arg == "--quick")
+            {
+                continue;
+            }
+
+            if (arg == "--no-diagnostics")
+            {
+                options = options with { Diagnostics = false };
+            }
+            else if (arg.StartsWith("--in-flight=", StringComparison.Ordinal) && int.TryParse(arg[12..], out var inFlight) && inFlight is > 0 and <= 100_000)
+            {
+                options = options with { CreatesInFlight = inFlight };
+            }
+            else if (arg.StartsWith("--only=", StringComparison.Ordinal) && arg.Length > 7 && arg[7..].All(c => c is 'a' or 'b' or 'c' or 'd' or ','))
+            {
+                options = options with { Only = arg[7..] };
+            }
+            else
+            {
+                throw new ArgumentException($"Unknown argument '{arg}'. Usage: [--quick] [--no-diagnostics] [--only=a,b,c,d] [--in-flight=512]");
+            }
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime;
+using System.Runtime.InteropServices;
+using Crm.Benchmarks;
+using Microsoft.Data.Sqlite;
+
+// Throughput and latency of the write and search paths, each on a fresh SQLite file. Progress goes to stderr,
+// results to stdout. Figures depend on the machine and its disk; compare runs on the same machine only.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+BenchmarkOptions options;
+try
+{
+    options = BenchmarkOptions.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+
+var total = Stopwatch.StartNew();
+_ = RuntimeEvents.Instance;
+var loadAtStart = LoadAverage();
+void Progress(string message) => Console.Error.WriteLine($"[{total.Elapsed:mm\\:ss}] {message}");
+
+var writes = options.Writes + options.WriteWarmUp;
+var appendCount = Math.Max(options.Runs('a') || options.Runs('b') ? writes : 0, options.Runs('d') ? options.SearchContacts : 0);
+var largest = Math.Max(appendCount, options.Creates + options.CreateWarmUp);
+Progress($"Generating {largest:N0} contacts and {appendCount:N0} appends");
+var contacts = ContactFaker.Generate(largest);
+var appends = ContactAppends.Build(contacts[..Math.Max(appendCount, 1)]);
+var averageData = appends.Take(1_000).Average(a => a.Row!.DataJson.Length);
+var averagePayload = appends.Take(1_000).Average(a => a.Events[0].PayloadJson.Length);
+
+var summary = new TextTable("Benchmark", "Ops", "Time", "Throughput", "vs (a)", "CPU us/op", "Alloc KB/op", "Target");
+var notes = new List<string>();
+double? baseline = null;
+
+string Ratio(double rate) => baseline is { } b ? (rate / b).ToString("P1") : "n/a";
+
+// (a) and (b) alternate round by round, so a burst of other load on the machine hits both rather than one.
+var rawRounds = new List<RawSqliteBaseline.Result>();
+var storeRounds = new List<StoreAppendBenchmark.Result>();
+for (var round = 1; round <= options.WriteRounds; round++)
+{
+    var of = options.WriteRounds > 1 ? $" (round {round} of {options.WriteRounds})" : "";
+    if (options.Runs('a'))
+    {
+        Progress($"(a) raw SQLite: {options.Writes:N0} rows, {options.BatchSize} per transaction{of}");
+        rawRounds.Add(RawSqliteBaseline.Run(appends[..writes], options.WriteWarmUp, options.BatchSize));
+    }
+
+    if (options.Runs('b'))
+    {
+        Progress($"(b) IEventStore.AppendAsync: {options.Writes:N0} appends from {options.Writers} writers{of}");
+        storeRounds.Add(await StoreAppendBenchmark.RunAsync(appends[..writes], options.WriteWarmUp, options.Writers));
+    }
+}
+
+if (rawRounds.Count > 0)
+{
+    var median = Median(rawRounds, r => r.Measurement.PerSecond);
+    var a = median.Measurement;
+    baseline = a.PerSecond;
+    summary.Add("(a) raw Microsoft.Data.Sqlite, 1 thread", Count(a.Operations), Seconds(a.Elapsed), $"{a.PerSecond:N0} rows/s", "100.0%",
+        $"{a.CpuMicrosPerOp:N1}", $"{a.AllocatedKbPerOp:N2}", "-");
+    notes.Add($"(a) {median.Details}{Rounds(rawRounds.Select(r => r.Measurement.PerSecond))}");
+}
+
+if (storeRounds.Count > 0)
+{
+    var median = Median(storeRounds, r => r.Measurement.PerSecond);
+    var m = median.Measurement;
+    var met = baseline is { } ab ? (m.PerSecond / ab >= 0.5 ? "met" : "missed") : "n/a";
+    summary.Add($"(b) IEventStore.AppendAsync, {options.Writers} writers", Count(m.Operations), Seconds(m.Elapsed), $"{m.PerSecond:N0} appends/s",
+        Ratio(m.PerSecond), $"{m.CpuMicrosPerOp:N1}", $"{m.AllocatedKbPerOp:N2}", $">= 50% of (a): {met}");
+    notes.Add($"(b) {median.Batches}{Rounds(storeRounds.Select(r => r.Measurement.PerSecond))}");
+}
+
+var diagnostics = new TextTable("Variant of (c)", "Ops", "Throughput", "CPU us/op", "Cores busy", "Alloc KB/op", "GC 0/1/2", "GC pause", "JIT'd", "Detail");
+if (options.Runs('c'))
+{
+    Progress($"(c) ICrmClient.CreateAsync: {options.Creates:N0} contacts, {options.CreatesInFlight} in flight");
+    var c = await GrainCreateBenchmark.RunAsync(contacts[..(options.Creates + options.CreateWarmUp)], options.CreateWarmUp, options.CreatesInFlight, GrainCreateBenchmark.Storage.Sqlite);
+    var m = c.Measurement;
+    summary.Add($"(c) ICrmClient.CreateAsync, {options.CreatesInFlight} in flight", Count(m.Operations), Seconds(m.Elapsed), $"{m.PerSecond:N0} creates/s",
+        Ratio(m.PerSecond), $"{m.CpuMicrosPerOp:N1}", $"{m.AllocatedKbPerOp:N2}", $">= 20,000/s: {(m.PerSecond >= 20_000 ? "met" : "missed")}");
+    notes.Add($"(c) {c.Details}");
+    AddVariant("engine on SQLite (= c)", c);
+
+    if (options.Diagnostics)
+    {
+        var n = options.DiagnosticCreates + options.DiagnosticWarmUp;
+        Progress($"(c) diagnostics: engine over SQLite with waits timed, {options.DiagnosticCreates:N0} creates");
+        AddVariant("engine on SQLite, waits timed", await GrainCreateBenchmark.RunAsync(contacts[..n], options.DiagnosticWarmUp, options.CreatesInFlight, GrainCreateBenchmark.Storage.TimedSqlite));
+        Progress($"(c) diagnostics: engine over SQLite without the new grain's stream read, {options.DiagnosticCreates:N0} creates");
+        AddVariant("engine on SQLite, no activation read", await GrainCreateBenchmark.RunAsync(contacts[..n], options.DiagnosticWarmUp, options.CreatesInFlight, GrainCreateBenchmark.Storage.SqliteWithoutActivationReads));
+        Progress($"(c) diagnostics: engine over a store that stores nothing, {options.DiagnosticCreates:N0} creates");
+        AddVariant("engine, no storage", await GrainCreateBenchmark.RunAsync(contacts[..n], options.DiagnosticWarmUp, options.CreatesInFlight, GrainCreateBenchmark.Storage.None));
+    }
+}
+
+void AddVariant(string name, GrainCreateBenchmark.Result result)
+{
+    var m = result.Measurement;
+    diagnostics.Add(name, Count(m.Operations), $"{m.PerSecond:N0}/s", $"{m.CpuMicrosPerOp:N1}", $"{m.CoresBusy:N2}", $"{m.AllocatedKbPerOp:N1}",
+        $"{m.Gen0}/{m.Gen1}/{m.Gen2}", $"{m.GcPause.TotalMilliseconds / m.Elapsed.TotalMilliseconds:P1}", Count(m.MethodsCompiled), result.Details);
+}
+
+TextTable? profile = null;
+if (options.Runs('c') && options.Diagnostics)
+{
+    var profiled = Math.Min(contacts.Length, 20_000);
+    Progress($"(c) diagnostics: domain code of a create on one thread, {profiled:N0} contacts");
+    var steps = CreatePipelineProfile.Run(contacts[..profiled]);
+    profile = new TextTable("Step of a create (1 thread, no Orleans, no I/O)", "us/op", "alloc B/op");
+    foreach (var step in steps)
+    {
+        profile.Add(step.Name, $"{step.MicrosPerOp:N1}", $"{step.AllocatedBytesPerOp:N0}");
+    }
+
+    profile.Add("total domain code", $"{CreatePipelineProfile.TotalMicros(steps):N1}", "");
+}
+
+TextTable? searches = null;
+if (options.Runs('d'))
+{
+    Progress($"(d) search: loading {options.SearchContacts:N0} contacts, then {options.Queries:N0} queries");
+    var d = await SearchBenchmark.RunAsync(contacts[..options.SearchContacts], appends[..options.SearchContacts], options.Queries, options.QueryWarmUp);
+    var m = d.Measurement;
+    summary.Add($"(d) search, {d.Contacts:N0} contacts, sequential", Count(m.Operations), Seconds(m.Elapsed), $"{m.PerSecond:N0} queries/s",
+        baseline is { } db ? $"{m.PerSecond / db:P1}*" : "n/a", $"{m.CpuMicrosPerOp:N1}", $"{m.AllocatedKbPerOp:N2}",
+        $"p99 < 20 ms: {(d.P99Ms < 20 ? "met" : "missed")}");
+    notes.Add($"(d) vs (a) divides queries/s by rows/s: different units, shown only as a scale. Load: {d.Contacts:N0} appends in {d.Load.TotalSeconds:N1} s.");
+    searches = new TextTable("Search (Limit 50)", "Queries", "p50 ms", "p99 ms", "max ms", "hits/query", "no hit");
+    foreach (var k in d.Kinds)
+    {
+        searches.Add(Describe(k.Kind), Count(k.Count), $"{k.P50Ms:N2}", $"{k.P99Ms:N2}", $"{k.MaxMs:N2}", $"{k.AverageHits:N1}", Count(k.Empty));
+    }
+
+    searches.Add("all", Count(m.Operations), $"{d.P50Ms:N2}", $"{d.P99Ms:N2}", $"{d.Kinds.Max(k => k.MaxMs):N2}", "", "");
+    var e = d.EmailByUniqueKey;
+    searches.Add("not in the mix: same emails by unique key + row", Count(e.Count), $"{e.P50Ms:N2}", $"{e.P99Ms:N2}", $"{e.MaxMs:N2}", $"{e.AverageHits:N1}", Count(e.Empty));
+}
+
+Console.WriteLine();
+Console.WriteLine($"Crm.Engine benchmarks ({(options.Quick ? "quick" : "full")}) on {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, " +
+    $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC, SQLite {SqliteVersion()}, synchronous=FULL, WAL, temp dir {Path.GetTempPath()}");
+Console.WriteLine($"One append = 1 event (payload ~{averagePayload:N0} B) + stream version + record row (data ~{averageData:N0} B) + FTS5 entry + unique email key.");
+Console.WriteLine($"Search text of the first contact: \"{appends[0].Row!.SearchText}\"");
+Console.WriteLine();
+Console.Write(summary);
+Console.WriteLine();
+foreach (var note in notes)
+{
+    Console.WriteLine(note);
+}
+
+if (searches is not null)
+{
+    Console.WriteLine();
+    Console.Write(searches);
+}
+
+if (options.Runs('c') && options.Diagnostics)
+{
+    Console.WriteLine();
+    Console.Write(diagnostics);
+    Console.WriteLine();
+    Console.Write(profile);
+}
+
+Console.WriteLine();
+Console.WriteLine($"Finished in {total.Elapsed.TotalSeconds:N0} s. Machine load average (1 min) at start {loadAtStart}, at end {LoadAverage()}: " +
+    "other processes on the same cores and disk lower every figure.");
+return 0;
+
+static T Median<T>(List<T> rounds, Func<T, double> rate) => rounds.OrderBy(rate).ElementAt(rounds.Count / 2);
+
+static string Rounds(IEnumerable<double> rates)
+{
+    var all = rates.ToList();
+    return all.Count < 2 ? "" : $"; median of {all.Count} rounds: {string.Join(" / ", all.Select(r => r.ToString("N0")))} per s";
+}
+
+static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+
+static string Seconds(TimeSpan t) => $"{t.TotalSeconds:N2} s";
+
+static string Describe(SearchBenchmark.Kind kind) => kind switch
+{
+    SearchBenchmark.Kind.NamePrefix => "name prefix (\"Jen\")",
+    SearchBenchmark.Kind.ExactEmail => "exact email",
+    SearchBenchmark.Kind.PhoneDigits => "phone digits (7-10)",
+    _ => "company word",
+};
+
+static string LoadAverage()
+{
+    try
+    {
+        return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+    }
+    catch (IOException)
+    {
+        return "n/a";
+    }
+}
+
+static string SqliteVersion()
+{
+    using var connection = new SqliteConnection("Data Source=:memory:");
+    connection.Open();
+    using var command = connection.CreateCommand();
+    command.CommandText = "SELECT sqlite_version()";
+    return (string)command.ExecuteScalar()!;
+}
