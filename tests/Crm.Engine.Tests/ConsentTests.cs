@@ -81,4 +81,19 @@ public sealed class ConsentTests(EngineFixture fixture)
         Assert.True((await crm.MayContactAsync(id, "+1 650-253-0000", "marketing", Channels.Sms)).Allowed);
         Assert.Equal("+16502530000", Assert.Single(await crm.GetConsentAsync(id)).Address);
     }
+
+    [Fact]
+    public async Task Contact_shows_and_can_be_filtered_by_its_latest_consent_per_purpose_and_channel()
+    {
+        var (crm, id) = await ContactAsync();
+        var other = await crm.CreateAsync(RecordTypes.Contact, Obj("""{ "firstName": "Nils" }"""));
+        await crm.SetConsentAsync(id, new ConsentChange { Purpose = "marketing", Channel = Channels.Email, Status = ConsentStatus.Granted, Source = "form" });
+
+        var read = await crm.GetAsync(RecordTypes.Contact, id);
+        Assert.Equal("granted", read!.Fields["consent"]!["marketing"]!["email"]!.GetValue<string>());
+        var granted = await crm.QueryAsync(RecordTypes.Contact, new RecordQuery { Filter = Filter.Eq("consent.marketing.email", "granted") });
+        Assert.Equal(id, Assert.Single(granted.Items).Id);
+        var notGranted = await crm.QueryAsync(RecordTypes.Contact, new RecordQuery { Filter = !Filter.Eq("consent.marketing.email", "granted") });
+        Assert.Equal(other.Id, Assert.Single(notGranted.Items).Id);
+    }
 }

@@ -121,6 +121,9 @@ public sealed class RecordState
 
         switch (Type)
         {
+            case RecordTypes.Contact when Consent.Entries.Count > 0:
+                view["consent"] = ConsentSummary();
+                break;
             case RecordTypes.Deal when StageHistory.Count > 0:
                 view["stageEnteredAt"] = FieldValidator.FormatTime(StageHistory[^1].EnteredAt);
                 view["stageHistory"] = new JsonArray([.. StageHistory.Select(s => (JsonNode)new JsonObject
@@ -147,6 +150,25 @@ public sealed class RecordState
         }
 
         return view;
+    }
+
+    // The latest decision per purpose and channel, whatever the address: what filters such as
+    // consent.marketing.email eq "granted" see. Per-address answers come from MayContact.
+    private JsonObject ConsentSummary()
+    {
+        var summary = new JsonObject();
+        foreach (var group in Consent.Current().GroupBy(e => e.Purpose).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var channels = new JsonObject();
+            foreach (var byChannel in group.GroupBy(e => e.Channel).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                channels[byChannel.Key] = byChannel.MaxBy(e => e.At)!.Status.ToString().ToLowerInvariant();
+            }
+
+            summary[group.Key] = channels;
+        }
+
+        return summary;
     }
 
     /// <summary>The state folded from <paramref name="events"/>, stopping after <paramref name="asOf"/> when given.</summary>
