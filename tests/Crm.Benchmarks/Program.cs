@@ -28,7 +28,7 @@ void Progress(string message) => Console.Error.WriteLine($"[{total.Elapsed:mm\\:
 
 var writes = options.Writes + options.WriteWarmUp;
 var appendCount = Math.Max(options.Runs('a') || options.Runs('b') ? writes : 0, options.Runs('d') ? options.SearchContacts : 0);
-var largest = Math.Max(appendCount, options.Creates + options.CreateWarmUp);
+var largest = Math.Max(appendCount, options.Runs('c') ? options.Creates + options.CreateWarmUp : 0);
 Progress($"Generating {largest:N0} contacts and {appendCount:N0} appends");
 var contacts = ContactFaker.Generate(largest);
 var appends = ContactAppends.Build(contacts[..Math.Max(appendCount, 1)]);
