@@ -26,6 +26,9 @@ public interface ICrmClient
     /// <summary>The record, or null when it does not exist or is deleted. With <paramref name="asOf"/>, its state at that time.</summary>
     Task<CrmRecord?> GetAsync(string type, string id, DateTimeOffset? asOf = null, CancellationToken cancellationToken = default);
 
+    /// <summary>The record even when it carries a tombstone (<see cref="CrmRecord.Deleted"/>), or null when it never existed.</summary>
+    Task<CrmRecord?> GetIncludingDeletedAsync(string type, string id, DateTimeOffset? asOf = null, CancellationToken cancellationToken = default);
+
     /// <summary>Deletes with a tombstone event; the history is kept and the record can be restored.</summary>
     Task<CrmRecord> DeleteAsync(string type, string id, WriteOptions? options = null, CancellationToken cancellationToken = default);
 
@@ -37,6 +40,9 @@ public interface ICrmClient
 
     /// <summary>Removes a link.</summary>
     Task<CrmRecord> UnlinkAsync(string type, string id, string targetType, string targetId, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The live record holding a unique value (<c>email</c> of contacts and users, <c>externalId</c>), or null.</summary>
+    Task<CrmRecord?> FindAsync(string type, string field, string value, CancellationToken cancellationToken = default);
 
     /// <summary>Lists and searches records of one type.</summary>
     Task<Page<CrmRecord>> QueryAsync(string type, RecordQuery query, CancellationToken cancellationToken = default);

@@ -39,6 +39,9 @@ internal sealed class CrmClient : ICrmClient
         return record is { Deleted: false } ? record : null;
     }
 
+    public Task<CrmRecord?> GetIncludingDeletedAsync(string type, string id, DateTimeOffset? asOf = null, CancellationToken cancellationToken = default) =>
+        RecordIds.IsValid(id) ? Record(type, id).GetAsync(asOf) : Task.FromResult<CrmRecord?>(null);
+
     public Task<CrmRecord> DeleteAsync(string type, string id, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
         Record(type, Valid(id)).DeleteAsync(With(options));
 
@@ -50,6 +53,13 @@ internal sealed class CrmClient : ICrmClient
 
     public Task<CrmRecord> UnlinkAsync(string type, string id, string targetType, string targetId, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
         Record(type, Valid(id)).UnlinkAsync(targetType, targetId, With(options));
+
+    public async Task<CrmRecord?> FindAsync(string type, string field, string value, CancellationToken cancellationToken = default)
+    {
+        EnsureType(type);
+        var id = await Reader.FindIdAsync(type, field, value);
+        return id is null ? null : await GetAsync(type, id, null, cancellationToken);
+    }
 
     public Task<Page<CrmRecord>> QueryAsync(string type, RecordQuery query, CancellationToken cancellationToken = default)
     {

@@ -54,6 +54,7 @@ public interface ITenantSettingsGrain : IGrainWithStringKey
 public interface IRecordReaderGrain : IGrainWithStringKey
 {
     [Alias("Query")] Task<Page<CrmRecord>> QueryAsync(string type, RecordQuery query);
+    [Alias("FindId")] Task<string?> FindIdAsync(string type, string field, string value);
     [Alias("History")] Task<Page<CrmEvent>> HistoryAsync(string type, string id, string? cursor, int limit);
     [Alias("Timeline")] Task<Page<CrmEvent>> TimelineAsync(string type, string id, string? cursor, int limit);
 }

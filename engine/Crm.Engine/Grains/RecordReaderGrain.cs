@@ -1,5 +1,6 @@
 using System.Globalization;
 using Crm.Engine.Storage;
+using UniqueKey = Crm.Engine.Storage.UniqueKey;
 using Orleans.Concurrency;
 
 namespace Crm.Engine.Grains;
@@ -14,6 +15,12 @@ internal sealed class RecordReaderGrain(IEventStore store) : Grain, IRecordReade
     {
         var page = await store.ReadModel.QueryAsync(Tenant, type, query);
         return new Page<CrmRecord>([.. page.Items.Select(ToRecord)], page.Next);
+    }
+
+    public async Task<string?> FindIdAsync(string type, string field, string value)
+    {
+        var normalized = field == "email" ? Domain.ContactPoints.NormalizeEmail(value) : value.Trim();
+        return normalized is null ? null : await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueKey($"{type}.{field}", normalized));
     }
 
     public async Task<Page<CrmEvent>> HistoryAsync(string type, string id, string? cursor, int limit)

@@ -53,6 +53,8 @@ public static class CrmEngineHostingExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<EventStoreLifetime>());
         services.AddSingleton<IEventStore>(sp => new NonOwningEventStore(sp.GetRequiredService<EventStoreLifetime>().Store));
         services.AddSingleton<TenantSettingsProvider>();
+        services.AddSingleton<Access.AccessDirectory>();
+        services.AddSingleton<Access.TenantProvisioning>();
         services.AddSingleton<ICrmClient>(sp => new CrmClient(sp.GetRequiredService<IGrainFactory>(), options.DefaultTenant, options.DefaultActor));
         services.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(30));
         return silo;

@@ -1,0 +1,79 @@
+using System.Text.Json.Nodes;
+using Crm.Engine;
+using Crm.Engine.Access;
+using Crm.Server.Auth;
+using Microsoft.Extensions.Options;
+
+namespace Crm.Server.Api;
+
+/// <summary>The authenticated caller of one request and the engine client scoped to its tenant and key.</summary>
+internal sealed class CallerContext
+{
+    private readonly HttpContext _http;
+    private readonly CrmServerOptions _options;
+    private CrmPrincipal? _principal;
+    private ICrmClient? _crm;
+
+    public CallerContext(IHttpContextAccessor accessor, ICrmClient crm, IOptions<CrmServerOptions> options)
+    {
+        _http = accessor.HttpContext ?? throw new InvalidOperationException("No HTTP request.");
+        _options = options.Value;
+        RootClient = crm;
+    }
+
+    private ICrmClient RootClient { get; }
+
+    public CrmPrincipal Principal => _principal ??= _http.Principal();
+
+    /// <summary>The engine, in the caller's tenant, writing as the caller's key.</summary>
+    public ICrmClient Crm => _crm ??= RootClient.ForTenant(Principal.Tenant, Principal.Actor);
+
+    public Task<JsonObject> ReadBodyAsync() => RecordJson.ReadObjectAsync(_http.Request, _options.MaxBodyBytes);
+
+    /// <summary>Write options carrying the request's correlation id and, when given, the version the caller saw.</summary>
+    public WriteOptions Write(long? expectedVersion = null) => new()
+    {
+        ExpectedVersion = expectedVersion,
+        CorrelationId = _http.Request.Headers["X-Correlation-Id"].FirstOrDefault() is { Length: > 0 and <= 200 } c ? c : _http.TraceIdentifier,
+    };
+
+    public void EnsureCanWrite(string type)
+    {
+        if (!AccessPolicy.CanWrite(Principal, type)) throw new ForbiddenException($"The {Principal.Role.ToString().ToLowerInvariant()} role may not change {type} records.");
+    }
+
+    public void EnsureAdmin()
+    {
+        if (!AccessPolicy.IsAdmin(Principal)) throw new ForbiddenException("Only admins may do this.");
+    }
+
+    /// <summary>Agents own what they create, and may not hand records to someone else.</summary>
+    public void ApplyOwnership(string type, JsonObject body, bool creating)
+    {
+        if (!AccessPolicy.IsOwnershipScoped(Principal, type)) return;
+        var field = AccessPolicy.OwnerField(type)!;
+        if (body.ContainsKey(field))
+        {
+            var value = body[field];
+            if (value is not null && (value.GetValueKind() != System.Text.Json.JsonValueKind.String || value.GetValue<string>() != Principal.UserId))
+            {
+                throw new ForbiddenException($"Agents may only set {field} to themselves.");
+            }
+        }
+        else if (creating)
+        {
+            body[field] = Principal.UserId;
+        }
+    }
+
+    /// <summary>The record when it exists and the caller may see it; otherwise null (the API then answers 404).</summary>
+    public async Task<CrmRecord?> VisibleAsync(string type, string id, bool includeDeleted = false)
+    {
+        if (!RecordTypes.IsKnown(type)) return null;
+        var record = includeDeleted ? await Crm.GetIncludingDeletedAsync(type, id) : await Crm.GetAsync(type, id);
+        return record is not null && AccessPolicy.CanSee(Principal, record) ? record : null;
+    }
+}
+
+/// <summary>The caller's role may not do this.</summary>
+internal sealed class ForbiddenException(string message) : Exception(message);
