@@ -20,7 +20,7 @@ internal static class RecordQuerySql
     {
         var parameters = new SqlParameters();
         var sql = new StringBuilder(512);
-        var sortKey = query.SortBy is null ? null : FieldPath.Extract(query.SortBy);
+        var sortKey = SortKey(query.SortBy);
         string? match = null;
         if (!string.IsNullOrWhiteSpace(query.Text))
         {
@@ -75,6 +75,17 @@ internal static class RecordQuerySql
         sql.Append(" LIMIT ").Append(parameters.Add((long)query.Limit + 1));
         return new Statement(sql.ToString(), parameters, sortKey is not null);
     }
+
+    /// <summary>
+    /// The expression to order by: a record column as stored (times are UTC ticks, so they order chronologically) or a
+    /// field of the JSON; null for creation order.
+    /// </summary>
+    private static string? SortKey(string? sortBy) => sortBy switch
+    {
+        null => null,
+        _ when FilterSql.TryColumn(sortBy, out var column, out _) => column,
+        _ => FieldPath.Extract(sortBy),
+    };
 
     /// <summary>
     /// Rows after the cursor in the query's order. SQLite sorts NULL first ascending and last descending, and a
