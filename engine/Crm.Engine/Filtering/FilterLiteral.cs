@@ -11,13 +11,13 @@ internal enum FilterLiteralKind
     Text, Number, Bool, Null, Date, Time,
 }
 
-/// <summary>One value of a comparison: its kind, its JSON and where it starts in the text.</summary>
-internal readonly record struct FilterLiteral(FilterLiteralKind Kind, string Json, int Position)
+/// <summary>One value of a comparison: its kind, its JSON, where it starts in the text and, for text, the text itself.</summary>
+internal readonly record struct FilterLiteral(FilterLiteralKind Kind, string Json, int Position, string? Text = null)
 {
     /// <summary>True when the JSON is a string (text, a date or a time).</summary>
     public bool IsString => Kind is FilterLiteralKind.Text or FilterLiteralKind.Date or FilterLiteralKind.Time;
 
-    public static FilterLiteral Text(string value, int position) => new(FilterLiteralKind.Text, JsonSerializer.Serialize(value), position);
+    public static FilterLiteral Quoted(string value, int position) => new(FilterLiteralKind.Text, JsonSerializer.Serialize(value), position, value);
 
     public static FilterLiteral Date(DateOnly date, int position) =>
         new(FilterLiteralKind.Date, JsonSerializer.Serialize(date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)), position);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace Crm.Engine.Filtering;
@@ -247,7 +248,7 @@ internal sealed partial class FilterParser
         {
             case FilterTokenKind.String:
                 Next();
-                return FilterLiteral.Text(token.Text, token.Position);
+                return FilterLiteral.Quoted(token.Text, token.Position);
             case FilterTokenKind.Word when token.IsKeyword("and") || token.IsKeyword("or") || token.IsKeyword("not"):
                 throw new FilterSyntaxException($"Expected a value after '{opToken.Text}' instead of {token.Display}", token.Position);
             case FilterTokenKind.Word:
@@ -315,10 +316,9 @@ internal sealed partial class FilterParser
                 }
 
                 // A quoted time reads as the same time unquoted.
-                if (value.Kind == FilterLiteralKind.Text)
+                if (value.Text is { } text)
                 {
-                    var text = System.Text.Json.JsonSerializer.Deserialize<string>(value.Json)!;
-                    if (DateOnly.TryParseExact(text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var date))
+                    if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
                     {
                         return FilterLiteral.Date(date, value.Position);
                     }
