@@ -1,0 +1,172 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Crm.Engine.Client;
+
+/// <summary>
+/// Typed client of the Crm.Server REST API (<c>/api/v1</c>) for one API key. Share one <see cref="HttpClient"/>
+/// between many keys: the key goes on each request, not on the client's default headers.
+/// </summary>
+public sealed class CrmHttpClient
+{
+    private const string JsonMediaType = "application/json";
+    private readonly Uri _base;
+    private readonly AuthenticationHeaderValue _auth;
+
+    /// <summary>Creates a client over <paramref name="http"/> (its <c>BaseAddress</c> is the server, e.g. <c>http://localhost:5080/</c>).</summary>
+    public CrmHttpClient(HttpClient http, string apiKey)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentException.ThrowIfNullOrWhiteSpace(apiKey);
+        var baseAddress = http.BaseAddress ?? throw new ArgumentException("The HttpClient needs a BaseAddress, e.g. http://localhost:5080/.", nameof(http));
+        Http = http;
+        ApiKey = apiKey;
+        _base = baseAddress.AbsoluteUri.EndsWith('/') ? baseAddress : new Uri(baseAddress.AbsoluteUri + "/");
+        _auth = new AuthenticationHeaderValue("Bearer", apiKey);
+        Contacts = new CrmRecords(this, "contacts");
+        Accounts = new CrmRecords(this, "accounts");
+        Deals = new CrmRecords(this, "deals");
+        Cases = new CrmRecords(this, "cases");
+        Interactions = new CrmRecords(this, "interactions");
+        Tasks = new CrmRecords(this, "tasks");
+        Users = new CrmRecords(this, "users");
+        Teams = new CrmRecords(this, "teams");
+        Queues = new CrmRecords(this, "queues");
+        Consent = new CrmConsent(this);
+        Settings = new CrmSettings(this);
+        Keys = new CrmKeys(this);
+        Tenants = new CrmTenants(this);
+    }
+
+    /// <summary>The underlying HTTP client.</summary>
+    public HttpClient Http { get; }
+
+    /// <summary>The API key every request carries.</summary>
+    public string ApiKey { get; }
+
+    /// <summary>The resource names under <c>/api/v1</c>.</summary>
+    public static IReadOnlyList<string> ResourceNames { get; } =
+        ["contacts", "accounts", "deals", "cases", "interactions", "tasks", "users", "teams", "queues"];
+
+    public CrmRecords Contacts { get; }
+    public CrmRecords Accounts { get; }
+    public CrmRecords Deals { get; }
+    public CrmRecords Cases { get; }
+    public CrmRecords Interactions { get; }
+    public CrmRecords Tasks { get; }
+    public CrmRecords Users { get; }
+    public CrmRecords Teams { get; }
+    public CrmRecords Queues { get; }
+
+    /// <summary>Consent of contacts: record a decision, read the ledger, ask "may I contact".</summary>
+    public CrmConsent Consent { get; }
+
+    /// <summary>Tenant settings: general settings, custom fields, pipelines.</summary>
+    public CrmSettings Settings { get; }
+
+    /// <summary>API keys of the caller's tenant (admins).</summary>
+    public CrmKeys Keys { get; }
+
+    /// <summary>Tenants (admins of the bootstrap tenant).</summary>
+    public CrmTenants Tenants { get; }
+
+    /// <summary>The routes of one resource by name (<c>contacts</c>, <c>deals</c>, …).</summary>
+    public CrmRecords Records(string resource) => new(this, resource);
+
+    /// <summary>The same server with another API key.</summary>
+    public CrmHttpClient WithApiKey(string apiKey) => new(Http, apiKey);
+
+    /// <summary>Who the key acts as: tenant, user, role and key id.</summary>
+    public async Task<CallerIdentity> GetMeAsync(CancellationToken cancellationToken = default)
+    {
+        var o = (await SendAsync(HttpMethod.Get, "api/v1/me", null, null, cancellationToken)).Object;
+        return new CallerIdentity(Json.Str(o, "tenant") ?? "", Json.Str(o, "userId") ?? "", Json.Str(o, "role") ?? "", Json.Str(o, "keyId") ?? "");
+    }
+
+    /// <summary>Records a case's first response (<c>POST /cases/{id}/respond</c>).</summary>
+    public async Task<ApiRecord> RespondToCaseAsync(string caseId, CancellationToken cancellationToken = default)
+    {
+        var response = await SendAsync(HttpMethod.Post, $"api/v1/cases/{Escape(caseId)}/respond", null, null, cancellationToken);
+        return response.Record();
+    }
+
+    internal static string Escape(string segment)
+    {
+        ArgumentNullException.ThrowIfNull(segment);
+        return Uri.EscapeDataString(segment);
+    }
+
+    internal static string Query(string path, params (string Name, string? Value)[] parameters)
+    {
+        var sb = new StringBuilder(path);
+        var first = !path.Contains('?');
+        foreach (var (name, value) in parameters)
+        {
+            if (value is null) continue;
+            sb.Append(first ? '?' : '&').Append(name).Append('=').Append(Uri.EscapeDataString(value));
+            first = false;
+        }
+
+        return sb.ToString();
+    }
+
+    internal async Task<CrmResponse> SendAsync(HttpMethod method, string path, JsonNode? body, Action<HttpRequestMessage>? configure,
+        CancellationToken cancellationToken, string contentType = JsonMediaType)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(_base, path));
+        request.Headers.Authorization = _auth;
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(JsonMediaType));
+        if (body is not null)
+        {
+            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, contentType);
+        }
+
+        configure?.Invoke(request);
+        using var response = await Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            var retryAfter = response.Headers.RetryAfter is { } ra
+                ? ra.Delta ?? (ra.Date is { } date ? date - DateTimeOffset.UtcNow : null)
+                : null;
+            throw new CrmApiException(response.StatusCode, response.Content.Headers.ContentType?.MediaType, text, retryAfter);
+        }
+
+        JsonNode? json = null;
+        if (text.Length > 0)
+        {
+            try
+            {
+                json = JsonNode.Parse(text);
+            }
+            catch (JsonException ex)
+            {
+                throw new FormatException("The server's answer is not JSON: " + ex.Message, ex);
+            }
+        }
+
+        var location = response.Headers.Location is { } l ? (l.IsAbsoluteUri ? l : new Uri(_base, l)) : null;
+        return new CrmResponse(response.StatusCode, response.Headers.ETag?.ToString(), location, json);
+    }
+}
+
+/// <summary>A successful answer: status, ETag, Location and the JSON body.</summary>
+internal sealed record CrmResponse(HttpStatusCode Status, string? ETag, Uri? Location, JsonNode? Body)
+{
+    public JsonObject Object => Body as JsonObject ?? throw new FormatException("The server's answer is not a JSON object.");
+
+    public ApiRecord Record() => new(Object, ETag, Location);
+
+    public ApiPage<T> Page<T>(Func<JsonObject, T> map)
+    {
+        var o = Object;
+        var items = o["items"] is JsonArray a ? a.OfType<JsonObject>().Select(map).ToList() : [];
+        return new ApiPage<T>(items, Json.Str(o, "next"));
+    }
+}
+
+/// <summary>Who an API key acts as.</summary>
+public sealed record CallerIdentity(string Tenant, string UserId, string Role, string KeyId);
