@@ -13,20 +13,7 @@ internal sealed class EventBatch(string tenant, string streamId, long baseVersio
     public IReadOnlyList<NewEvent> Events => _events;
     public bool IsEmpty => _events.Count == 0;
 
-    public void Add(string type, JsonObject payload)
-    {
-        _events.Add(new NewEvent
-        {
-            EventId = Guid.CreateVersion7(now),
-            Type = type,
-            SchemaVersion = EventTypes.CurrentSchemaVersion(type),
-            PayloadJson = payload.ToJsonString(),
-            Time = now,
-            Actor = options.Actor ?? defaultActor,
-            CorrelationId = options.CorrelationId,
-            CausationId = options.CausationId,
-        });
-    }
+    public void Add(string type, JsonObject payload) => Add(type, payload.ToJsonString());
 
     public void Add(string type, string payloadJson)
     {
