@@ -11,7 +11,7 @@ internal static class EventRows
 
     public static List<CrmEvent> ReadAll(SqliteCommand command, int capacityHint)
     {
-        var events = new List<CrmEvent>(Math.Clamp(capacityHint, 0, 1024));
+        var events = new List<CrmEvent>(Math.Clamp(capacityHint, 0, 16));
         using var reader = command.ExecuteReader();
         string? lastActorText = null;
         Actor? lastActor = null;
@@ -37,7 +37,7 @@ internal static class EventRows
         Tenant = reader.GetString(1),
         StreamId = reader.GetString(2),
         Version = reader.GetInt64(3),
-        EventId = new Guid(reader.GetFieldValue<byte[]>(4)),
+        EventId = new Guid(reader.GetFieldValue<byte[]>(4), bigEndian: true),
         Type = reader.GetString(5),
         SchemaVersion = reader.GetInt32(6),
         Time = new DateTimeOffset(reader.GetInt64(7), TimeSpan.Zero),

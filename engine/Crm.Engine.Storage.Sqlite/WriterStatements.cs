@@ -95,7 +95,8 @@ internal sealed class WriterStatements : IDisposable
 
     public void InsertEvent(long position, string tenant, string streamId, long version, NewEvent e)
     {
-        e.EventId.TryWriteBytes(_eventId);
+        // Big-endian keeps time-ordered (v7) ids in index order, so inserts append to the unique index.
+        e.EventId.TryWriteBytes(_eventId, bigEndian: true, out _);
         _insertEvent
             .Bind(0, position).Bind(1, tenant).Bind(2, streamId).Bind(3, version)
             .Bind(4, _eventId).Bind(5, e.Type).Bind(6, e.SchemaVersion).Bind(7, e.Time.UtcTicks)

@@ -111,7 +111,7 @@ internal static class RawSqliteBaseline
             var version = append.ExpectedVersion;
             foreach (var e in append.Events)
             {
-                e.EventId.TryWriteBytes(_eventId);
+                e.EventId.TryWriteBytes(_eventId, bigEndian: true, out _);
                 Bind(_event, ++_position, tenant, streamId, ++version, _eventId, e.Type, e.SchemaVersion, e.Time.UtcTicks,
                     e.Actor.ToString(), e.CorrelationId, e.CausationId, e.PayloadJson);
                 _event.ExecuteNonQuery();

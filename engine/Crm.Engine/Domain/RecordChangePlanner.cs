@@ -21,6 +21,8 @@ public static class RecordChangePlanner
     /// <summary>Largest accepted command, in characters of JSON.</summary>
     public const int MaxCommandLength = 1_000_000;
 
+    private static readonly IReadOnlyDictionary<string, JsonNode?> Empty = new Dictionary<string, JsonNode?>();
+
     /// <summary>Plans the change, or throws <see cref="ValidationException"/> naming every bad field.</summary>
     public static RecordChangePlan Plan(string type, JsonObject current, JsonObject input, TenantSettings settings, bool isCreate, DateTimeOffset now)
     {
@@ -67,7 +69,8 @@ public static class RecordChangePlanner
         CheckRequired(schema, type, input, next, settings, errors, isCreate);
 
         if (errors.Count > 0) throw new ValidationException(errors);
-        return Diff(current, next);
+        // A create's event carries the whole record; only updates need the changed paths.
+        return isCreate ? new RecordChangePlan(next, Empty, Empty) : Diff(current, next);
     }
 
     private static void ApplyCustom(string type, JsonObject next, JsonNode? value, TenantSettings settings, List<FieldError> errors, string region)

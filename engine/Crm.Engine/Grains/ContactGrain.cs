@@ -62,6 +62,7 @@ internal sealed class ContactGrain(IEventStore store, TenantSettingsProvider set
 
     public async Task<IReadOnlyList<ConsentEntry>> GetConsentAsync(DateTimeOffset? asOf)
     {
+        await EnsureLoadedAsync();
         if (!State.Exists) throw new RecordNotFoundException(Type, Id);
         var state = asOf is null ? State : await StateAsOfAsync(asOf.Value);
         return state.Consent.Current(asOf);
@@ -69,6 +70,7 @@ internal sealed class ContactGrain(IEventStore store, TenantSettingsProvider set
 
     public async Task<ConsentDecision> MayContactAsync(string address, string purpose, string channel, DateTimeOffset? at)
     {
+        await EnsureLoadedAsync();
         if (!State.Exists || State.Deleted) throw new RecordNotFoundException(Type, Id);
         var s = await Settings.GetAsync(Tenant);
         var normalized = NormalizeAddress(channel, address, s);

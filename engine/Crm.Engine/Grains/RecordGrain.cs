@@ -24,21 +24,30 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
     protected string Type => type;
     protected TenantSettingsProvider Settings => settings;
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    // The stream is read on first use, not on activation: a create optimistically appends at version 0 without
+    // reading, and the store's version check turns an existing stream into a reload and RecordExistsException.
+    private bool _loaded;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (Tenant, Id) = RecordIds.ParseGrainKey(this.GetPrimaryKeyString());
         StreamId = StreamIds.ForRecord(type, Id);
-        await ReloadAsync(cancellationToken);
+        State = new RecordState(type, Id);
+        return Task.CompletedTask;
     }
+
+    /// <summary>Reads the stream if this activation has not yet.</summary>
+    protected ValueTask EnsureLoadedAsync() => _loaded ? ValueTask.CompletedTask : new ValueTask(ReloadAsync());
 
     private async Task ReloadAsync(CancellationToken cancellationToken = default)
     {
         var events = await store.ReadStreamAsync(Tenant, StreamId, 1, int.MaxValue, cancellationToken);
         State = RecordState.Fold(type, Id, events);
+        _loaded = true;
     }
 
     public Task<CrmRecord> CreateAsync(string fieldsJson, WriteOptions options) =>
-        ExecuteAsync(options, (batch, s) =>
+        ExecuteAsync(options, optimistic: true, (batch, s) =>
         {
             if (State.Exists) throw new RecordExistsException(type, Id);
             var plan = RecordChangePlanner.Plan(type, [], ParseObject(fieldsJson), s, isCreate: true, batch.Now);
@@ -108,6 +117,7 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
 
     public async Task<CrmRecord?> GetAsync(DateTimeOffset? asOf)
     {
+        await EnsureLoadedAsync();
         if (asOf is null)
         {
             if (State.Exists) return RecordProjection.ToRecord(State, await settings.GetAsync(Tenant));
@@ -123,6 +133,7 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
     /// <summary>The record's state at a past time, folded from the stored stream.</summary>
     protected async Task<RecordState> StateAsOfAsync(DateTimeOffset asOf)
     {
+        await EnsureLoadedAsync();
         if (asOf >= State.LastEventTime) return State;
         var events = await store.ReadStreamAsync(Tenant, StreamId, 1, int.MaxValue);
         return RecordState.Fold(type, Id, events, asOf);
@@ -142,10 +153,15 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
     /// Runs one command: checks the caller's expected version, lets <paramref name="decide"/> add events, folds them,
     /// and appends them with the read-model row. A conflict with another writer reloads and decides again.
     /// </summary>
-    protected async Task<CrmRecord> ExecuteAsync(WriteOptions options, Action<EventBatch, TenantSettings> decide)
+    protected Task<CrmRecord> ExecuteAsync(WriteOptions options, Action<EventBatch, TenantSettings> decide) =>
+        ExecuteAsync(options, optimistic: false, decide);
+
+    private async Task<CrmRecord> ExecuteAsync(WriteOptions options, bool optimistic, Action<EventBatch, TenantSettings> decide)
     {
+        if (!optimistic) await EnsureLoadedAsync();
         for (var attempt = 0; ; attempt++)
         {
+            var blind = !_loaded;
             if (options.ExpectedVersion is { } expected && expected != State.Version)
             {
                 throw new ConcurrencyConflictException(StreamId, expected, State.Version);
@@ -171,11 +187,12 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
                     Events = batch.Events,
                     Row = RecordProjection.ToRow(State, record),
                 });
+                _loaded = true; // the append succeeded at the expected version, so State is exactly the stream
                 return record;
             }
-            catch (ConcurrencyConflictException) when (options.ExpectedVersion is null && attempt < ConflictRetries)
+            catch (ConcurrencyConflictException) when ((blind || options.ExpectedVersion is null) && attempt < ConflictRetries)
             {
-                logger.LogWarning("Stream {StreamId} of tenant {Tenant} was written by another activation; reloading", StreamId, Tenant);
+                if (!blind) logger.LogWarning("Stream {StreamId} of tenant {Tenant} was written by another activation; reloading", StreamId, Tenant);
                 await ReloadAsync();
             }
             catch

@@ -56,7 +56,7 @@ public static class CrmEngineHostingExtensions
         services.AddSingleton<Access.AccessDirectory>();
         services.AddSingleton<Access.TenantProvisioning>();
         services.AddSingleton<ICrmClient>(sp => new CrmClient(sp.GetRequiredService<IGrainFactory>(), options.DefaultTenant, options.DefaultActor));
-        services.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(30));
+        services.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));
         return silo;
     }
 
