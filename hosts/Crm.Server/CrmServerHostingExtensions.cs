@@ -45,6 +45,7 @@ public static class CrmServerHostingExtensions
         });
 
         builder.Services.ConfigureHttpJsonOptions(j => j.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddScoped<CallerContext>();
         builder.Services.AddSingleton<BootstrapService>();
@@ -90,13 +91,18 @@ public static class CrmServerHostingExtensions
     /// <summary>Maps health checks, OpenAPI (<c>/openapi/v1.json</c>), the reference (<c>/docs</c>) and <c>/api/v1</c>.</summary>
     public static WebApplication MapCrmServer(this WebApplication app)
     {
-        app.UseExceptionHandler(error => error.Run(async context =>
+        app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            var ex = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-            var result = ex is null ? null : Problems.FromException(ex is BadHttpRequestException bad ? bad : ex);
-            if (result is not null) await result.ExecuteAsync(context);
-            else await Problems.Write(context, 500, "internal", "Internal error", "The server failed to handle the request; it was logged.");
-        }));
+            ExceptionHandler = async context =>
+            {
+                var ex = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+                var result = ex is null ? null : Problems.FromException(ex);
+                if (result is not null) await result.ExecuteAsync(context);
+                else await Problems.Write(context, 500, "internal", "Internal error", "The server failed to handle the request; it was logged.");
+            },
+            // Bad requests (unbindable query values, broken bodies) are the client's error, not the server's: no error log.
+            SuppressDiagnosticsCallback = c => Problems.FromException(c.Exception) is not null,
+        });
         app.UseStatusCodePages(async status =>
         {
             var context = status.HttpContext;
