@@ -53,7 +53,6 @@ public sealed class CrmServerInstance : IAsyncDisposable
                 "--Crm:RateLimit:Burst=100000",
                 "--Logging:LogLevel:Default=Warning",
                 "--Logging:LogLevel:Orleans.Runtime.Silo=Error",
-                "--Logging:LogLevel:Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware=None",
             ],
         });
         builder.AddCrmServer();

@@ -99,6 +99,7 @@ public sealed class WriteSafetyTests(CrmServerFixture fixture)
         var tenant = await fixture.NewTenantAsync();
         var contacts = tenant.Admin.Contacts;
         var existing = await contacts.CreateAsync(new JsonObject { ["firstName"] = "Existing", ["email"] = "taken@example.com" });
+        existing = await contacts.PatchAsync(existing.Id, new JsonObject { ["title"] = "Before the batch" });
         var items = new JsonArray(
             TestData.Obj("""{"firstName":"Row0"}"""),
             TestData.Obj("""{"firstName":"Row1","email":"not-an-email"}"""),
@@ -135,7 +136,27 @@ public sealed class WriteSafetyTests(CrmServerFixture fixture)
 
         var updated = await contacts.GetAsync(existing.Id);
         Assert.Equal("Updated by row 5", updated.GetString("title"));
-        Assert.Equal(2, updated.Version);
+        Assert.Equal(3, updated.Version);
+    }
+
+    [Fact(Skip = "server bug: batch rows run in parallel, so rows on one id apply in any order; a create and updates of one new id even answer 500 (OrleansMessageRejectionException from the missing-record lookups)")]
+    public async Task Rows_of_one_batch_that_touch_one_record_apply_in_row_order()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var id = "c-ordered-" + attempt;
+            var result = await tenant.Admin.Contacts.BatchAsync(
+            [
+                new JsonObject { ["id"] = id, ["firstName"] = "Ada" },
+                new JsonObject { ["id"] = id, ["title"] = "first" },
+                new JsonObject { ["id"] = id, ["title"] = "second" },
+                new JsonObject { ["id"] = id, ["title"] = "third" },
+            ], TestData.Cancel);
+
+            Assert.Equal([201, 200, 200, 200], result.Results.Select(r => r.Status));
+            Assert.Equal("third", (await tenant.Admin.Contacts.GetAsync(id)).GetString("title"));
+        }
     }
 
     [Fact]
