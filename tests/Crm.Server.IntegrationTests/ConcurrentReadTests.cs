@@ -6,11 +6,7 @@ namespace Crm.Server.IntegrationTests;
 /// <summary>Bursts of requests on one id, as polling clients and retries make them: answers are 200 or 404, never 5xx.</summary>
 public sealed class ConcurrentReadTests(CrmServerFixture fixture)
 {
-    private const string OrleansRejection =
-        "server bug: concurrent lookups of a missing id make RecordGrain.GetAsync call DeactivateOnIdle while calls are queued; " +
-        "they are forwarded until Orleans rejects them (OrleansMessageRejectionException), which the server answers with 500";
-
-    [Fact(Skip = OrleansRejection)]
+    [Fact]
     public async Task Many_concurrent_reads_of_a_missing_record_all_answer_404()
     {
         var tenant = await fixture.NewTenantAsync();
@@ -22,7 +18,7 @@ public sealed class ConcurrentReadTests(CrmServerFixture fixture)
         }
     }
 
-    [Fact(Skip = OrleansRejection)]
+    [Fact]
     public async Task Reads_racing_a_create_of_the_same_id_answer_404_or_the_record()
     {
         var tenant = await fixture.NewTenantAsync();

@@ -201,8 +201,6 @@ public sealed class MalformedRequestTests(CrmServerFixture fixture)
     /// <summary>Cases that fail because of a server bug, with the bug in one line (reported to the server's owner).</summary>
     private static readonly Dictionary<string, string> KnownServerBugs = new()
     {
-        ["json: invalid UTF-8"] = "RecordJson.ReadObjectAsync does not validate UTF-8; invalid bytes are stored as U+FFFD (201)",
-        ["type: id number"] = "POST ignores an 'id' that is not a string and creates a record with a generated id (201)",
     };
 
     public static IEnumerable<TheoryDataRow<string>> CaseNames() =>

@@ -139,7 +139,7 @@ public sealed class WriteSafetyTests(CrmServerFixture fixture)
         Assert.Equal(3, updated.Version);
     }
 
-    [Fact(Skip = "server bug: batch rows run in parallel, so rows on one id apply in any order; a create and updates of one new id even answer 500 (OrleansMessageRejectionException from the missing-record lookups)")]
+    [Fact]
     public async Task Rows_of_one_batch_that_touch_one_record_apply_in_row_order()
     {
         var tenant = await fixture.NewTenantAsync();

@@ -120,10 +120,9 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
         await EnsureLoadedAsync();
         if (asOf is null)
         {
-            if (State.Exists) return RecordProjection.ToRecord(State, await settings.GetAsync(Tenant));
-            // Looking up an id that does not exist should not keep an empty activation around.
-            DeactivateOnIdle();
-            return null;
+            // A missing record's activation stays until collected: deactivating it at once would bounce the lookups
+            // queued behind this one.
+            return State.Exists ? RecordProjection.ToRecord(State, await settings.GetAsync(Tenant)) : null;
         }
 
         var past = await StateAsOfAsync(asOf.Value);

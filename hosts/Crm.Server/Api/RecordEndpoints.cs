@@ -55,7 +55,12 @@ internal static class RecordEndpoints
     {
         rc.EnsureCanWrite(type);
         var body = await rc.ReadBodyAsync();
-        var id = body["id"] is JsonValue idValue && idValue.TryGetValue<string>(out var given) ? given : null;
+        var id = body["id"] switch
+        {
+            null => null,
+            JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String => v.GetValue<string>(),
+            _ => throw new ValidationException("id", "must be a string"),
+        };
         body = RecordJson.WithoutReadOnly(body);
         rc.ApplyOwnership(type, body, creating: true);
 
@@ -250,10 +255,14 @@ internal static class RecordEndpoints
         if (body["items"] is not JsonArray items) throw new ValidationException("items", "must be an array of records");
         if (items.Count > MaxBatch) throw new ValidationException("items", $"at most {MaxBatch} records per batch (got {items.Count})");
 
+        // Rows run in parallel, except that rows naming the same id run one after another, in their order.
         var results = new JsonNode?[items.Count];
-        await Parallel.ForAsync(0, items.Count, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, _) =>
+        var groups = Enumerable.Range(0, items.Count)
+            .GroupBy(i => items[i] is JsonObject o && o["id"] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String ? "id:" + v.GetValue<string>() : "row:" + i)
+            .ToList();
+        await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (group, _) =>
         {
-            results[i] = await BatchRowAsync(rc, type, items[i]);
+            foreach (var i in group) results[i] = await BatchRowAsync(rc, type, items[i]);
         });
         var ok = results.Count(r => r!["status"]!.GetValue<int>() < 300);
         return Results.Json(new JsonObject
@@ -270,7 +279,12 @@ internal static class RecordEndpoints
         {
             if (item is not JsonObject row) throw new ValidationException("items", "each item must be a JSON object");
             row = (JsonObject)row.DeepClone();
-            var id = row["id"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+            var id = row["id"] switch
+            {
+                null => null,
+                JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String => v.GetValue<string>(),
+                _ => throw new ValidationException("id", "must be a string"),
+            };
             var expected = row["version"] is JsonValue ver && ver.TryGetValue<long>(out var n) ? n : (long?)null;
             row = RecordJson.WithoutReadOnly(row);
             var existing = id is null ? null : await rc.Crm.GetIncludingDeletedAsync(type, id);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crm.Engine;
@@ -8,6 +9,8 @@ namespace Crm.Server.Api;
 /// <summary>The wire shape of records and events, and strict reading of request bodies.</summary>
 internal static class RecordJson
 {
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private static readonly string[] ReadOnlyFields = ["id", "version", "type", "createdAt", "updatedAt", "deleted", "links"];
 
     /// <summary><c>{ id, version, createdAt, updatedAt, ...fields, links }</c>.</summary>
@@ -78,9 +81,19 @@ internal static class RecordJson
         }
 
         if (buffer.Length == 0) throw new ValidationException("body", "a JSON object is required");
+        var bytes = buffer.ToArray();
         try
         {
-            var node = JsonNode.Parse(buffer.ToArray(), documentOptions: new JsonDocumentOptions { MaxDepth = 32 });
+            StrictUtf8.GetCharCount(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new ValidationException("body", "is not valid UTF-8");
+        }
+
+        try
+        {
+            var node = JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { MaxDepth = 32 });
             return node as JsonObject ?? throw new ValidationException("body", "must be a JSON object");
         }
         catch (JsonException ex)
