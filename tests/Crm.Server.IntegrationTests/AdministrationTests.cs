@@ -45,6 +45,31 @@ public sealed class AdministrationTests(CrmServerFixture fixture)
         Assert.NotNull(Assert.Single(await tenant.Admin.Keys.ListAsync(), k => k.KeyId == agent.KeyId).RevokedAt);
     }
 
+    [Fact(Skip = "server bug: ApiKeyAuthenticationHandler accepts keys of a deleted user; they keep reading and writing")]
+    public async Task Keys_of_a_deleted_user_stop_working()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        var agent = await tenant.AddUserAsync(ApiRole.Agent);
+        await tenant.Admin.Users.DeleteAsync(agent.UserId);
+
+        var error = await Assert.ThrowsAsync<CrmApiException>(() => agent.Client.Contacts.CreateAsync(new JsonObject { ["firstName"] = "Ghost" }));
+        Assert.Equal(HttpStatusCode.Unauthorized, error.StatusCode);
+        Assert.Empty(await tenant.Admin.Contacts.AllAsync());
+    }
+
+    [Fact(Skip = "server bug: ApiKeyAuthenticationHandler accepts keys of a user whose 'active' is false")]
+    public async Task Keys_of_a_deactivated_user_stop_working_until_it_is_active_again()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        var agent = await tenant.AddUserAsync(ApiRole.Agent);
+        await tenant.Admin.Users.PatchAsync(agent.UserId, new JsonObject { ["active"] = false });
+
+        var error = await Assert.ThrowsAsync<CrmApiException>(() => agent.Client.GetMeAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, error.StatusCode);
+        await tenant.Admin.Users.PatchAsync(agent.UserId, new JsonObject { ["active"] = true });
+        Assert.Equal(agent.UserId, (await agent.Client.GetMeAsync()).UserId);
+    }
+
     [Fact]
     public async Task Custom_fields_are_defined_used_in_records_and_removed()
     {

@@ -39,7 +39,8 @@ public sealed class CrmServerInstance : IAsyncDisposable
     public static string NewKey() => "test-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 
     /// <summary>Starts a server on <paramref name="dataPath"/>, and waits until <c>/health/ready</c> says so.</summary>
-    public static async Task<CrmServerInstance> StartAsync(string dataPath, string bootstrapKey, CancellationToken cancellationToken = default)
+    public static async Task<CrmServerInstance> StartAsync(string dataPath, string bootstrapKey, CancellationToken cancellationToken = default,
+        params string[] extraArgs)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -53,6 +54,7 @@ public sealed class CrmServerInstance : IAsyncDisposable
                 "--Crm:RateLimit:Burst=100000",
                 "--Logging:LogLevel:Default=Warning",
                 "--Logging:LogLevel:Orleans.Runtime.Silo=Error",
+                .. extraArgs,
             ],
         });
         builder.AddCrmServer();
