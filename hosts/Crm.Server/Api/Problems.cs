@@ -90,6 +90,8 @@ internal static class Problems
         Api.BodyTooLargeException b => new(413, "body_too_large", "Request body too large", b.Message),
         BadHttpRequestException b => new(b.StatusCode, "bad_request", "Bad request", b.Message),
         ArgumentException a => new(400, "validation", "Invalid request", a.Message),
+        // The silo is starting, stopping or overloaded: worth a retry, not a 500.
+        Orleans.Runtime.OrleansException or TimeoutException => new(503, "unavailable", "Service unavailable", "The engine could not take the request right now; retry shortly."),
         JsonException j => new(400, "malformed_json", "Malformed JSON", j.Message),
         _ => null,
     };

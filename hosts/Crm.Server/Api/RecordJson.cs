@@ -93,7 +93,7 @@ internal static class RecordJson
 
         try
         {
-            var node = JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { MaxDepth = 32 });
+            var node = JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false });
             return node as JsonObject ?? throw new ValidationException("body", "must be a JSON object");
         }
         catch (JsonException ex)

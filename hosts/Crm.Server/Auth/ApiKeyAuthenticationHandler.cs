@@ -11,7 +11,8 @@ internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    AccessDirectory directory)
+    AccessDirectory directory,
+    Crm.Engine.ICrmClient crm)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -24,6 +25,13 @@ internal sealed class ApiKeyAuthenticationHandler(
 
         var key = await directory.AuthenticateAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
         if (key is null) return AuthenticateResult.Fail("The API key is unknown or revoked.");
+
+        // A key acts for its user: once the user is deleted or deactivated, the key stops working.
+        var user = await crm.ForTenant(key.Tenant).GetAsync(Crm.Engine.RecordTypes.User, key.UserId, cancellationToken: Context.RequestAborted);
+        if (user is null || user.Get("active") is System.Text.Json.Nodes.JsonValue active && active.GetValueKind() == System.Text.Json.JsonValueKind.False)
+        {
+            return AuthenticateResult.Fail("The API key's user is deleted or inactive.");
+        }
 
         var identity = new ClaimsIdentity(
         [
