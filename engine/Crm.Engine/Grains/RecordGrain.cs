@@ -15,6 +15,18 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
     : Grain, IRecordGrain
 {
     private const int MaxLinks = 500;
+
+    // Which record owns which links: activities link to what they concern; an account to its people; a deal and a
+    // case to their customer.
+    private static readonly Dictionary<string, string[]> LinkTargets = new()
+    {
+        [RecordTypes.Interaction] = [RecordTypes.Contact, RecordTypes.Account, RecordTypes.Deal, RecordTypes.Case],
+        [RecordTypes.Task] = [RecordTypes.Contact, RecordTypes.Account, RecordTypes.Deal, RecordTypes.Case],
+        [RecordTypes.Account] = [RecordTypes.Contact],
+        [RecordTypes.Deal] = [RecordTypes.Account, RecordTypes.Contact],
+        [RecordTypes.Case] = [RecordTypes.Contact, RecordTypes.Account],
+        [RecordTypes.Contact] = [RecordTypes.Account],
+    };
     private const int ConflictRetries = 3;
 
     protected string Tenant { get; private set; } = "";
@@ -89,6 +101,12 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
             EnsureLive();
             var errors = new List<FieldError>();
             if (!RecordTypes.IsKnown(link.TargetType)) errors.Add(new FieldError("targetType", $"must be one of: {string.Join(", ", RecordTypes.All)}"));
+            else if (!LinkTargets.TryGetValue(type, out var allowed) || !allowed.Contains(link.TargetType))
+            {
+                errors.Add(new FieldError("targetType", LinkTargets.TryGetValue(type, out var ok)
+                    ? $"a {type} links to: {string.Join(", ", ok)}"
+                    : $"a {type} does not own links"));
+            }
             if (!RecordIds.IsValid(link.TargetId)) errors.Add(new FieldError("targetId", "is not a valid record id"));
             if (link.Role is { Length: > 100 }) errors.Add(new FieldError("role", "must be at most 100 characters"));
             if (link.TargetType == type && link.TargetId == Id) errors.Add(new FieldError("targetId", "a record cannot link to itself"));

@@ -207,6 +207,11 @@ internal static class RecordEndpoints
         if (targetId is null) throw new ValidationException("id", "is required: the linked record's id");
         if (Resources.TryGetValue(targetType, out var singular)) targetType = singular;
         if (await rc.VisibleAsync(type, id) is null) return Problems.NotFound(type, id);
+        if (RecordTypes.IsKnown(targetType) && Crm.Engine.Domain.RecordIds.IsValid(targetId) && await rc.VisibleAsync(targetType, targetId) is null)
+        {
+            throw new ValidationException("id", $"no {targetType} with id '{targetId}'");
+        }
+
         var linked = await rc.Crm.LinkAsync(type, id, new RecordLink(targetType, targetId, role), rc.Write());
         return Results.Json(RecordJson.ToJson(linked));
     }
