@@ -81,6 +81,18 @@ public sealed class RecordTypeTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task Links_outside_the_CRM_pairings_are_refused_naming_the_target_type()
+    {
+        var crm = fixture.NewTenant();
+        var account = await crm.CreateAsync(RecordTypes.Account, Obj("""{ "name": "Initech" }"""));
+        var ex = await Assert.ThrowsAsync<ValidationException>(() =>
+            crm.LinkAsync(RecordTypes.Account, account.Id, new RecordLink(RecordTypes.User, "admin")));
+        Assert.Equal("targetType", ex.Errors[0].Field);
+        Assert.Contains("contact", ex.Errors[0].Message);
+        Assert.Empty((await crm.GetAsync(RecordTypes.Account, account.Id))!.Links);
+    }
+
+    [Fact]
     public async Task Every_record_type_can_be_created_read_and_listed()
     {
         var crm = fixture.NewTenant();
