@@ -45,11 +45,23 @@ internal sealed record BenchmarkOptions
 
     public int QueryWarmUp { get; init; } = 200;
 
+    /// <summary>Creates of (e) over HTTP and again in-process, then as many reads of each, after <see cref="RestWarmUp"/> untimed ones of each.</summary>
+    public int RestOperations { get; init; } = 25_000;
+
+    /// <summary>
+    /// Untimed calls of each operation of (e), before any is timed. Fewer than (c)'s so that a full (e) stays under a
+    /// minute; the first timed run still sees a few hundred methods compiled.
+    /// </summary>
+    public int RestWarmUp { get; init; } = 15_000;
+
+    /// <summary>Concurrent HTTP clients of (e), and concurrent loops of its in-process comparison.</summary>
+    public int RestClients { get; init; } = 64;
+
     /// <summary>Run the diagnostic variants that explain where a create's time goes.</summary>
     public bool Diagnostics { get; init; } = true;
 
-    /// <summary>Benchmarks to run, of a, b, c, d.</summary>
-    public string Only { get; init; } = "abcd";
+    /// <summary>Benchmarks to run, of a, b, c, d, e.</summary>
+    public string Only { get; init; } = "abcde";
 
     public bool Runs(char benchmark) => Only.Contains(benchmark, StringComparison.Ordinal);
 
@@ -66,6 +78,8 @@ internal sealed record BenchmarkOptions
         SearchContacts = 10_000,
         Queries = 400,
         QueryWarmUp = 100,
+        RestOperations = 5_000,
+        RestWarmUp = 2_000,
     };
 
     public static BenchmarkOptions Parse(string[] args)
@@ -86,13 +100,17 @@ internal sealed record BenchmarkOptions
             {
                 options = options with { CreatesInFlight = inFlight };
             }
-            else if (arg.StartsWith("--only=", StringComparison.Ordinal) && arg.Length > 7 && arg[7..].All(c => c is 'a' or 'b' or 'c' or 'd' or ','))
+            else if (arg.StartsWith("--clients=", StringComparison.Ordinal) && int.TryParse(arg[10..], out var clients) && clients is > 0 and <= 10_000)
+            {
+                options = options with { RestClients = clients };
+            }
+            else if (arg.StartsWith("--only=", StringComparison.Ordinal) && arg.Length > 7 && arg[7..].All(c => c is 'a' or 'b' or 'c' or 'd' or 'e' or ','))
             {
                 options = options with { Only = arg[7..] };
             }
             else
             {
-                throw new ArgumentException($"Unknown argument '{arg}'. Usage: [--quick] [--no-diagnostics] [--only=a,b,c,d] [--in-flight=512]");
+                throw new ArgumentException($"Unknown argument '{arg}'. Usage: [--quick] [--no-diagnostics] [--only=a,b,c,d,e] [--in-flight=512] [--clients=64]");
             }
         }
 

@@ -28,7 +28,8 @@ void Progress(string message) => Console.Error.WriteLine($"[{total.Elapsed:mm\\:
 
 var writes = options.Writes + options.WriteWarmUp;
 var appendCount = Math.Max(options.Runs('a') || options.Runs('b') ? writes : 0, options.Runs('d') ? options.SearchContacts : 0);
-var largest = Math.Max(appendCount, options.Runs('c') ? options.Creates + options.CreateWarmUp : 0);
+var restContacts = options.Runs('e') ? 2 * (options.RestOperations + options.RestWarmUp) : 0;
+var largest = Math.Max(Math.Max(appendCount, restContacts), options.Runs('c') ? options.Creates + options.CreateWarmUp : 0);
 Progress($"Generating {largest:N0} contacts and {appendCount:N0} appends");
 var contacts = ContactFaker.Generate(largest);
 var appends = ContactAppends.Build(contacts[..Math.Max(appendCount, 1)]);
@@ -146,6 +147,45 @@ if (options.Runs('d'))
     searches.Add("not in the mix: same emails by unique key + row", Count(e.Count), $"{e.P50Ms:N2}", $"{e.P99Ms:N2}", $"{e.MaxMs:N2}", $"{e.AverageHits:N1}", Count(e.Empty));
 }
 
+TextTable? rest = null;
+if (options.Runs('e'))
+{
+    var e = await RestServerBenchmark.RunAsync(contacts[..restContacts], options.RestOperations, options.RestWarmUp, options.RestClients, Progress);
+    var creates = e.HttpCreates.Measurement;
+    var gets = e.HttpGets.Measurement;
+    summary.Add($"(e) POST /api/v1/contacts, {options.RestClients} clients", Count(creates.Operations), Seconds(creates.Elapsed), $"{creates.PerSecond:N0} creates/s",
+        Ratio(creates.PerSecond), $"{creates.CpuMicrosPerOp:N1}", $"{creates.AllocatedKbPerOp:N2}", $">= 5,000/s: {(creates.PerSecond >= 5_000 ? "met" : "missed")}");
+    summary.Add($"(e) GET /api/v1/contacts/{{id}}, {options.RestClients} clients", Count(gets.Operations), Seconds(gets.Elapsed), $"{gets.PerSecond:N0} reads/s",
+        baseline is { } eb ? $"{gets.PerSecond / eb:P1}*" : "n/a", $"{gets.CpuMicrosPerOp:N1}", $"{gets.AllocatedKbPerOp:N2}",
+        $"p99 < 10 ms: {(e.HttpGets.P99Ms < 10 ? "met" : "missed")}");
+    notes.Add($"(e) server ready {e.StartUp.TotalSeconds:N1} s after start; compiler settled {e.JitSettle.TotalSeconds:N1} s after the warm-up; {e.Connections} connections opened; " +
+        "vs (a) of the reads divides reads/s by rows/s, a scale only. " +
+        "Client and server share the process and its cores: CPU and allocations of HTTP rows include the HttpClient's.");
+
+    rest = new TextTable($"(e) {options.RestClients} concurrent callers", "Ops", "Throughput", "p50 ms", "p99 ms", "max ms", "CPU us/op", "Cores busy", "Others' cores",
+        "Alloc KB/op", "GC 0/1/2", "GC pause", "JIT'd", "HTTP vs in-process");
+    void AddPhase(string name, RestServerBenchmark.Phase phase, string unit, RestServerBenchmark.Phase? inProcess)
+    {
+        var m = phase.Measurement;
+        var versus = inProcess?.Measurement is { } p
+            ? $"{m.PerSecond / p.PerSecond:N2}x rate, +{m.CpuMicrosPerOp - p.CpuMicrosPerOp:N0} us CPU"
+            : "";
+        var others = double.IsNaN(phase.OtherCoresBusy) ? "n/a" : $"{phase.OtherCoresBusy:N2}";
+        rest.Add(name, Count(m.Operations), $"{m.PerSecond:N0} {unit}/s", $"{phase.P50Ms:N2}", $"{phase.P99Ms:N2}", $"{phase.MaxMs:N2}", $"{m.CpuMicrosPerOp:N1}",
+            $"{m.CoresBusy:N2}", others, $"{m.AllocatedKbPerOp:N1}", $"{m.Gen0}/{m.Gen1}/{m.Gen2}", $"{m.GcPause.TotalMilliseconds / m.Elapsed.TotalMilliseconds:P1}",
+            Count(m.MethodsCompiled), versus);
+    }
+
+    AddPhase("POST /api/v1/contacts", e.HttpCreates, "creates", e.ClientCreates);
+    AddPhase("ICrmClient.CreateAsync, same server", e.ClientCreates, "creates", null);
+    AddPhase("GET /api/v1/contacts/{id}", e.HttpGets, "reads", e.ClientGets);
+    AddPhase("ICrmClient.GetAsync, same server", e.ClientGets, "reads", null);
+    AddPhase("GET /health/live with the key", e.EmptyRequests, "requests", null);
+    AddPhase("GET /health/live without a key", e.AnonymousRequests, "requests", null);
+    notes.Add($"(e) HTTP creates: {e.HttpCreates.Details}");
+    notes.Add($"(e) in-process creates: {e.ClientCreates.Details}");
+}
+
 Console.WriteLine();
 Console.WriteLine($"Crm.Engine benchmarks ({(options.Quick ? "quick" : "full")}) on {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, " +
     $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC, SQLite {SqliteVersion()}, synchronous=FULL, WAL, temp dir {Path.GetTempPath()}");
@@ -163,6 +203,12 @@ if (searches is not null)
 {
     Console.WriteLine();
     Console.Write(searches);
+}
+
+if (rest is not null)
+{
+    Console.WriteLine();
+    Console.Write(rest);
 }
 
 if (options.Runs('c') && options.Diagnostics)
