@@ -47,6 +47,7 @@ public static class CrmServerHostingExtensions
         builder.Services.ConfigureHttpJsonOptions(j => j.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddHttpContextAccessor();
+        builder.Services.AddSingleton<ActiveUsers>();
         builder.Services.AddScoped<CallerContext>();
         builder.Services.AddSingleton<BootstrapService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BootstrapService>());

@@ -1,6 +1,7 @@
 using Crm.Server;
 
-var builder = WebApplication.CreateBuilder(args);
+// Configuration files are read at start; watching the content root would also watch ./data, written on every commit.
+var builder = WebApplication.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
 builder.AddCrmServer();
 var app = builder.Build();
 app.MapCrmServer();

@@ -14,8 +14,11 @@ internal sealed class CallerContext
     private CrmPrincipal? _principal;
     private ICrmClient? _crm;
 
-    public CallerContext(IHttpContextAccessor accessor, ICrmClient crm, IOptions<CrmServerOptions> options)
+    private readonly ActiveUsers _users;
+
+    public CallerContext(IHttpContextAccessor accessor, ICrmClient crm, IOptions<CrmServerOptions> options, ActiveUsers users)
     {
+        _users = users;
         _http = accessor.HttpContext ?? throw new InvalidOperationException("No HTTP request.");
         _options = options.Value;
         RootClient = crm;
@@ -36,6 +39,12 @@ internal sealed class CallerContext
         ExpectedVersion = expectedVersion,
         CorrelationId = _http.Request.Headers["X-Correlation-Id"].FirstOrDefault() is { Length: > 0 and <= 200 } c ? c : _http.TraceIdentifier,
     };
+
+    /// <summary>Call after changing a record: a changed user's keys follow at once on this node.</summary>
+    public void Changed(string type, string id)
+    {
+        if (type == RecordTypes.User) _users.Forget(Principal.Tenant, id);
+    }
 
     public void EnsureCanWrite(string type)
     {

@@ -146,6 +146,7 @@ internal static class RecordEndpoints
         if (await rc.VisibleAsync(type, id) is null) return Problems.NotFound(type, id);
         rc.ApplyOwnership(type, body, creating: false);
         var updated = await rc.Crm.UpdateAsync(type, id, body, rc.Write(expected));
+        rc.Changed(type, id);
         http.Response.Headers.ETag = RecordJson.ETag(updated.Version);
         return Results.Json(RecordJson.ToJson(updated));
     }
@@ -155,6 +156,7 @@ internal static class RecordEndpoints
         rc.EnsureCanWrite(type);
         if (await rc.VisibleAsync(type, id) is null) return Problems.NotFound(type, id);
         await rc.Crm.DeleteAsync(type, id, rc.Write(RecordJson.ParseIfMatch(http.Request)));
+        rc.Changed(type, id);
         return Results.NoContent();
     }
 
@@ -163,7 +165,9 @@ internal static class RecordEndpoints
         rc.EnsureCanWrite(type);
         var record = await rc.Crm.GetIncludingDeletedAsync(type, id);
         if (record is null || !AccessPolicy.CanSee(rc.Principal, record)) return Problems.NotFound(type, id);
-        return Results.Json(RecordJson.ToJson(await rc.Crm.RestoreAsync(type, id, rc.Write())));
+        var restored = await rc.Crm.RestoreAsync(type, id, rc.Write());
+        rc.Changed(type, id);
+        return Results.Json(RecordJson.ToJson(restored));
     }
 
     private static async Task<IResult> HistoryAsync(CallerContext rc, string type, string id, string? cursor, int? limit)
@@ -298,6 +302,7 @@ internal static class RecordEndpoints
                 if (existing.Deleted || !AccessPolicy.CanSee(rc.Principal, existing)) throw new RecordNotFoundException(type, id!);
                 rc.ApplyOwnership(type, row, creating: false);
                 var updated = await rc.Crm.UpdateAsync(type, id!, row, rc.Write(expected));
+                rc.Changed(type, id!);
                 return new JsonObject { ["status"] = 200, ["id"] = updated.Id, ["version"] = updated.Version };
             }
 

@@ -12,7 +12,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     AccessDirectory directory,
-    Crm.Engine.ICrmClient crm)
+    ActiveUsers users)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -26,9 +26,8 @@ internal sealed class ApiKeyAuthenticationHandler(
         var key = await directory.AuthenticateAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
         if (key is null) return AuthenticateResult.Fail("The API key is unknown or revoked.");
 
-        // A key acts for its user: once the user is deleted or deactivated, the key stops working.
-        var user = await crm.ForTenant(key.Tenant).GetAsync(Crm.Engine.RecordTypes.User, key.UserId, cancellationToken: Context.RequestAborted);
-        if (user is null || user.Get("active") is System.Text.Json.Nodes.JsonValue active && active.GetValueKind() == System.Text.Json.JsonValueKind.False)
+        // A key acts for its user: once the user is deleted or deactivated, the key stops working (within a second).
+        if (!await users.IsActiveAsync(key.Tenant, key.UserId, Context.RequestAborted))
         {
             return AuthenticateResult.Fail("The API key's user is deleted or inactive.");
         }
@@ -69,4 +68,25 @@ internal static class CrmClaims
             Enum.Parse<CrmRole>(user.FindFirstValue(Role)!),
             user.FindFirstValue(KeyId)!);
     }
+}
+
+/// <summary>Whether users are live and active, remembered for a second so a request costs no grain call.</summary>
+internal sealed class ActiveUsers(Crm.Engine.ICrmClient crm, TimeProvider time)
+{
+    private static readonly TimeSpan Freshness = TimeSpan.FromSeconds(1);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Tenant, string User), (bool Active, long At)> _known = new();
+
+    public async ValueTask<bool> IsActiveAsync(string tenant, string userId, CancellationToken cancellationToken)
+    {
+        var now = time.GetTimestamp();
+        if (_known.TryGetValue((tenant, userId), out var known) && time.GetElapsedTime(known.At, now) < Freshness) return known.Active;
+        var user = await crm.ForTenant(tenant).GetAsync(Crm.Engine.RecordTypes.User, userId, cancellationToken: cancellationToken);
+        var active = user is not null &&
+            !(user.Get("active") is System.Text.Json.Nodes.JsonValue flag && flag.GetValueKind() == System.Text.Json.JsonValueKind.False);
+        _known[(tenant, userId)] = (active, now);
+        return active;
+    }
+
+    /// <summary>Forgets what is known of a user this node just changed, so its next request sees the change.</summary>
+    public void Forget(string tenant, string userId) => _known.TryRemove((tenant, userId), out _);
 }
