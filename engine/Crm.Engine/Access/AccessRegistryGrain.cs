@@ -20,10 +20,14 @@ public interface IAccessRegistryGrain : IGrainWithStringKey
 internal sealed class AccessRegistryGrain(IEventStore store, AccessDirectory directory, TimeProvider time) : Grain, IAccessRegistryGrain
 {
     private AccessState _state = new();
+    private List<CrmEvent> _events = [];
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => ReloadAsync(cancellationToken);
+
+    private async Task ReloadAsync(CancellationToken cancellationToken = default)
     {
-        _state = AccessState.Fold(await store.ReadStreamAsync(AccessState.SystemTenant, AccessState.StreamId, 1, int.MaxValue, cancellationToken));
+        _events = [.. await store.ReadStreamAsync(AccessState.SystemTenant, AccessState.StreamId, 1, int.MaxValue, cancellationToken)];
+        _state = AccessState.Fold(_events);
         directory.Publish(_state);
     }
 
@@ -106,13 +110,13 @@ internal sealed class AccessRegistryGrain(IEventStore store, AccessDirectory dir
         catch (ConcurrencyConflictException)
         {
             // Another activation wrote: start over from the log.
-            _state = AccessState.Fold(await store.ReadStreamAsync(AccessState.SystemTenant, AccessState.StreamId, 1, int.MaxValue));
-            directory.Publish(_state);
+            await ReloadAsync();
             throw;
         }
 
-        var next = AccessState.Fold(await store.ReadStreamAsync(AccessState.SystemTenant, AccessState.StreamId, 1, int.MaxValue));
-        _state = next;
-        directory.Publish(next);
+        // Readers hold the published state, so the next one is a new fold rather than a change to it.
+        _events.AddRange(batch.AsCommitted());
+        _state = AccessState.Fold(_events);
+        directory.Publish(_state);
     }
 }

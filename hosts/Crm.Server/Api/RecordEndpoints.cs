@@ -97,7 +97,7 @@ internal static class RecordEndpoints
     private static IResult Created(HttpContext http, string resource, CrmRecord record)
     {
         http.Response.Headers.ETag = RecordJson.ETag(record.Version);
-        return Results.Created($"/api/v1/{resource}/{Uri.EscapeDataString(record.Id)}", RecordJson.ToJson(record));
+        return RecordJson.Result(record, StatusCodes.Status201Created, $"/api/v1/{resource}/{Uri.EscapeDataString(record.Id)}");
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, CallerContext rc, string type, string? q, string? filter, string? sort, int? limit, string? cursor, bool? includeDeleted)
@@ -126,7 +126,7 @@ internal static class RecordEndpoints
             Cursor = string.IsNullOrEmpty(cursor) ? null : cursor,
             IncludeDeleted = includeDeleted == true,
         });
-        return Results.Json(RecordJson.Page(page, RecordJson.ToJson));
+        return RecordJson.PageResult(page);
     }
 
     private static async Task<IResult> GetAsync(HttpContext http, CallerContext rc, string type, string id, string? asOf)
@@ -135,7 +135,7 @@ internal static class RecordEndpoints
         var record = await rc.Crm.GetAsync(type, id, time);
         if (record is null || !AccessPolicy.CanSee(rc.Principal, record)) return Problems.NotFound(type, id);
         http.Response.Headers.ETag = RecordJson.ETag(record.Version);
-        return Results.Json(RecordJson.ToJson(record));
+        return RecordJson.Result(record);
     }
 
     private static async Task<IResult> UpdateAsync(HttpContext http, CallerContext rc, string type, string id)
@@ -148,7 +148,7 @@ internal static class RecordEndpoints
         var updated = await rc.Crm.UpdateAsync(type, id, body, rc.Write(expected));
         rc.Changed(type, id);
         http.Response.Headers.ETag = RecordJson.ETag(updated.Version);
-        return Results.Json(RecordJson.ToJson(updated));
+        return RecordJson.Result(updated);
     }
 
     private static async Task<IResult> DeleteAsync(HttpContext http, CallerContext rc, string type, string id)

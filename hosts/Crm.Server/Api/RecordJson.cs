@@ -38,6 +38,75 @@ internal static class RecordJson
         return o;
     }
 
+    /// <summary>A response of one record, written straight from its stored JSON (no intermediate tree).</summary>
+    public static IResult Result(CrmRecord record, int status = StatusCodes.Status200OK, string? location = null) =>
+        new RecordsResult([record], null, single: true, status, location);
+
+    /// <summary>A response of one page of records.</summary>
+    public static IResult PageResult(Page<CrmRecord> page) => new RecordsResult(page.Items, page.Next, single: false, StatusCodes.Status200OK, null);
+
+    /// <summary>Writes the same shape as <see cref="ToJson(CrmRecord)"/>.</summary>
+    public static void Write(Utf8JsonWriter w, CrmRecord record)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", record.Id);
+        w.WriteNumber("version", record.Version);
+        w.WriteString("createdAt", record.CreatedAt.UtcDateTime);
+        w.WriteString("updatedAt", record.UpdatedAt.UtcDateTime);
+        if (record.Deleted) w.WriteBoolean("deleted", true);
+        using (var fields = JsonDocument.Parse(record.FieldsJson))
+        {
+            foreach (var property in fields.RootElement.EnumerateObject()) property.WriteTo(w);
+        }
+
+        if (record.Links.Count > 0)
+        {
+            w.WriteStartArray("links");
+            foreach (var l in record.Links)
+            {
+                w.WriteStartObject();
+                w.WriteString("type", l.TargetType);
+                w.WriteString("id", l.TargetId);
+                if (l.Role is null) w.WriteNull("role");
+                else w.WriteString("role", l.Role);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
+        w.WriteEndObject();
+    }
+
+    private sealed class RecordsResult(IReadOnlyList<CrmRecord> records, string? next, bool single, int status, string? location) : IResult
+    {
+        private static readonly JsonWriterOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+        public async Task ExecuteAsync(HttpContext http)
+        {
+            http.Response.StatusCode = status;
+            http.Response.ContentType = "application/json; charset=utf-8";
+            if (location is not null) http.Response.Headers.Location = location;
+            await using var w = new Utf8JsonWriter(http.Response.BodyWriter, Options);
+            if (single)
+            {
+                Write(w, records[0]);
+            }
+            else
+            {
+                w.WriteStartObject();
+                w.WriteStartArray("items");
+                foreach (var r in records) Write(w, r);
+                w.WriteEndArray();
+                if (next is null) w.WriteNull("next");
+                else w.WriteString("next", next);
+                w.WriteEndObject();
+            }
+
+            await w.FlushAsync(http.RequestAborted);
+        }
+    }
+
     public static JsonObject ToJson(CrmEvent e) => new()
     {
         ["eventId"] = e.EventId.ToString(),
