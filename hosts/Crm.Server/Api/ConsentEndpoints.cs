@@ -60,7 +60,7 @@ internal static class ConsentEndpoints
         {
             rc.EnsureCanWrite(RecordTypes.Case);
             if (await rc.VisibleAsync(RecordTypes.Case, id) is null) return Problems.NotFound(RecordTypes.Case, id);
-            return Results.Json(RecordJson.ToJson(await rc.Crm.RecordCaseResponseAsync(id, rc.Write())));
+            return RecordJson.Result(await rc.Crm.RecordCaseResponseAsync(id, rc.Write()));
         }).WithTags("cases").WithName("respond-case");
     }
 

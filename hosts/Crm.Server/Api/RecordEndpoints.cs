@@ -167,7 +167,7 @@ internal static class RecordEndpoints
         if (record is null || !AccessPolicy.CanSee(rc.Principal, record)) return Problems.NotFound(type, id);
         var restored = await rc.Crm.RestoreAsync(type, id, rc.Write());
         rc.Changed(type, id);
-        return Results.Json(RecordJson.ToJson(restored));
+        return RecordJson.Result(restored);
     }
 
     private static async Task<IResult> HistoryAsync(CallerContext rc, string type, string id, string? cursor, int? limit)
@@ -217,7 +217,7 @@ internal static class RecordEndpoints
         }
 
         var linked = await rc.Crm.LinkAsync(type, id, new RecordLink(targetType, targetId, role), rc.Write());
-        return Results.Json(RecordJson.ToJson(linked));
+        return RecordJson.Result(linked);
     }
 
     private static async Task<IResult> UnlinkAsync(CallerContext rc, string type, string id, string targetType, string targetId)
@@ -225,7 +225,7 @@ internal static class RecordEndpoints
         rc.EnsureCanWrite(type);
         if (Resources.TryGetValue(targetType, out var singular)) targetType = singular;
         if (await rc.VisibleAsync(type, id) is null) return Problems.NotFound(type, id);
-        return Results.Json(RecordJson.ToJson(await rc.Crm.UnlinkAsync(type, id, targetType, targetId, rc.Write())));
+        return RecordJson.Result(await rc.Crm.UnlinkAsync(type, id, targetType, targetId, rc.Write()));
     }
 
     private static async Task<IResult> UpsertByExternalIdAsync(HttpContext http, CallerContext rc, string resource, string type, string externalId)
@@ -242,7 +242,7 @@ internal static class RecordEndpoints
                 rc.ApplyOwnership(type, body, creating: false);
                 var updated = await rc.Crm.UpdateAsync(type, existing.Id, body, rc.Write());
                 http.Response.Headers.ETag = RecordJson.ETag(updated.Version);
-                return Results.Json(RecordJson.ToJson(updated));
+                return RecordJson.Result(updated);
             }
 
             rc.ApplyOwnership(type, body, creating: true);

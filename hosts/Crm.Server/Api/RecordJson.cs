@@ -13,31 +13,6 @@ internal static class RecordJson
 
     private static readonly string[] ReadOnlyFields = ["id", "version", "type", "createdAt", "updatedAt", "deleted", "links"];
 
-    /// <summary><c>{ id, version, createdAt, updatedAt, ...fields, links }</c>.</summary>
-    public static JsonObject ToJson(CrmRecord record)
-    {
-        var o = new JsonObject
-        {
-            ["id"] = record.Id,
-            ["version"] = record.Version,
-            ["createdAt"] = record.CreatedAt.UtcDateTime,
-            ["updatedAt"] = record.UpdatedAt.UtcDateTime,
-        };
-        if (record.Deleted) o["deleted"] = true;
-        foreach (var (k, v) in record.Fields) o[k] = v?.DeepClone();
-        if (record.Links.Count > 0)
-        {
-            o["links"] = new JsonArray([.. record.Links.Select(l => (JsonNode)new JsonObject
-            {
-                ["type"] = l.TargetType,
-                ["id"] = l.TargetId,
-                ["role"] = l.Role,
-            })]);
-        }
-
-        return o;
-    }
-
     /// <summary>A response of one record, written straight from its stored JSON (no intermediate tree).</summary>
     public static IResult Result(CrmRecord record, int status = StatusCodes.Status200OK, string? location = null) =>
         new RecordsResult([record], null, single: true, status, location);
@@ -45,7 +20,7 @@ internal static class RecordJson
     /// <summary>A response of one page of records.</summary>
     public static IResult PageResult(Page<CrmRecord> page) => new RecordsResult(page.Items, page.Next, single: false, StatusCodes.Status200OK, null);
 
-    /// <summary>Writes the same shape as <see cref="ToJson(CrmRecord)"/>.</summary>
+    /// <summary>Writes a record: <c>{ id, version, createdAt, updatedAt, deleted?, ...fields, links? }</c>.</summary>
     public static void Write(Utf8JsonWriter w, CrmRecord record)
     {
         w.WriteStartObject();
