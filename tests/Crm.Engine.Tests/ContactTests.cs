@@ -219,4 +219,19 @@ public sealed class ContactTests(EngineFixture fixture)
             Assert.True(page.Items.Count == 1 && page.Items[0].Id == target.Id, $"query '{query}' found {page.Items.Count}");
         }
     }
+
+    [Fact]
+    public async Task Searching_a_whole_email_finds_its_holder_only_and_a_partial_one_still_searches_text()
+    {
+        var crm = fixture.NewTenant();
+        var ann = await crm.CreateAsync(RecordTypes.Contact, Obj("""{ "firstName": "Ann", "email": "ann@example.com" }"""));
+        await crm.CreateAsync(RecordTypes.Contact, Obj("""{ "firstName": "Jo", "email": "jo.ann@example.com" }"""));
+
+        var exact = await crm.QueryAsync(RecordTypes.Contact, new RecordQuery { Text = "ANN@example.com" });
+        Assert.Equal(ann.Id, Assert.Single(exact.Items).Id);
+        var filteredOut = await crm.QueryAsync(RecordTypes.Contact, new RecordQuery { Text = "ann@example.com", Filter = Filter.Eq("firstName", "Jo") });
+        Assert.Empty(filteredOut.Items);
+        var partial = await crm.QueryAsync(RecordTypes.Contact, new RecordQuery { Text = "ann@exam" });
+        Assert.Equal(2, partial.Items.Count);
+    }
 }

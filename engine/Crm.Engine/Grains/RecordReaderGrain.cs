@@ -13,6 +13,16 @@ internal sealed class RecordReaderGrain(IEventStore store) : Grain, IRecordReade
 
     public async Task<Page<CrmRecord>> QueryAsync(string type, RecordQuery query)
     {
+        // A search for a whole email address answers from the uniqueness index (a point lookup) when someone holds it;
+        // full-text search would scan every row sharing "example" and "com".
+        if (type is RecordTypes.Contact or RecordTypes.User && query.Cursor is null && query.Text is { } text &&
+            !text.Trim().Contains(' ') && Domain.ContactPoints.NormalizeEmail(text) is { } email &&
+            await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueKey($"{type}.email", email)) is { } holder)
+        {
+            var exact = Filter.Compare("id", FilterOperator.Eq, holder);
+            query = query with { Text = null, Filter = query.Filter is null ? exact : query.Filter & exact };
+        }
+
         var page = await store.ReadModel.QueryAsync(Tenant, type, query);
         return new Page<CrmRecord>([.. page.Items.Select(ToRecord)], page.Next);
     }
