@@ -53,12 +53,12 @@ internal static class AppendValidation
             throw new ArgumentException($"The row {row.Type}/{row.Id} does not belong to stream '{streamId}'.", nameof(row));
         }
 
-        if (row.UniqueKeys is null || row.Links is null)
+        if (row.UniqueClaims is null || row.Links is null)
         {
             throw new ArgumentException($"The row of stream '{streamId}' has null unique keys or links.", nameof(row));
         }
 
-        foreach (var key in row.UniqueKeys)
+        foreach (var key in row.UniqueClaims)
         {
             if (key is null || string.IsNullOrEmpty(key.Kind) || key.Value is null)
             {

@@ -35,7 +35,7 @@ internal static class RecordRows
 
         var streams = rows.Select(row => StreamIds.ForRecord(row.Type, row.Id)).ToArray();
         var streamsJson = JsonSerializer.Serialize(streams);
-        var keys = new Dictionary<string, List<UniqueKey>>(StringComparer.Ordinal);
+        var keys = new Dictionary<string, List<UniqueClaim>>(StringComparer.Ordinal);
         var links = new Dictionary<string, List<RecordLink>>(StringComparer.Ordinal);
 
         var keyCommand = connection.Command(KeysOfStreams);
@@ -45,7 +45,7 @@ internal static class RecordRows
         {
             while (reader.Read())
             {
-                ListFor(keys, reader.GetString(0)).Add(new UniqueKey(reader.GetString(1), reader.GetString(2)));
+                ListFor(keys, reader.GetString(0)).Add(new UniqueClaim(reader.GetString(1), reader.GetString(2)));
             }
         }
 
@@ -77,7 +77,7 @@ internal static class RecordRows
             var hasLinks = links.TryGetValue(streams[i], out var rowLinks);
             if (hasKeys || hasLinks)
             {
-                rows[i] = rows[i] with { UniqueKeys = rowKeys ?? [], Links = rowLinks ?? [] };
+                rows[i] = rows[i] with { UniqueClaims = rowKeys ?? [], Links = rowLinks ?? [] };
             }
         }
 

@@ -48,7 +48,7 @@ internal sealed class SqliteRecordReadModel(ReadConnectionPool readers) : IRecor
         }), cancellationToken);
     }
 
-    public Task<string?> FindByUniqueKeyAsync(string tenant, UniqueKey key, CancellationToken cancellationToken = default)
+    public Task<string?> FindByUniqueKeyAsync(string tenant, UniqueClaim key, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tenant);
         ArgumentNullException.ThrowIfNull(key);

@@ -7,7 +7,7 @@ namespace Crm.Engine.Storage.Sqlite;
 /// </summary>
 internal sealed class StreamAppender(WriterStatements statements)
 {
-    private readonly List<UniqueKey> _heldKeys = [];
+    private readonly List<UniqueClaim> _heldKeys = [];
 
     /// <summary>The last position and row id handed out (committed or in the open transaction).</summary>
     public (long Position, long Rid) Mark { get; private set; }
@@ -36,7 +36,7 @@ internal sealed class StreamAppender(WriterStatements statements)
             return;
         }
 
-        foreach (var key in request.Row.UniqueKeys)
+        foreach (var key in request.Row.UniqueClaims)
         {
             var holder = statements.KeyHolder(tenant, key);
             if (holder is not null && holder != streamId)
@@ -65,7 +65,7 @@ internal sealed class StreamAppender(WriterStatements statements)
             // A stream at version 0 has never had a row, claims or links, so there is nothing to look up or replace.
             var isNew = request.ExpectedVersion == 0;
             WriteRow(tenant, row, isNew, ref rid);
-            WriteUniqueKeys(tenant, streamId, row.UniqueKeys, isNew);
+            WriteUniqueKeys(tenant, streamId, row.UniqueClaims, isNew);
             WriteLinks(tenant, streamId, row, isNew);
         }
 
@@ -90,7 +90,7 @@ internal sealed class StreamAppender(WriterStatements statements)
         statements.IndexText(rid, row.SearchText);
     }
 
-    private void WriteUniqueKeys(string tenant, string streamId, IReadOnlyList<UniqueKey> keys, bool isNew)
+    private void WriteUniqueKeys(string tenant, string streamId, IReadOnlyList<UniqueClaim> keys, bool isNew)
     {
         _heldKeys.Clear();
         if (!isNew)
@@ -134,7 +134,7 @@ internal sealed class StreamAppender(WriterStatements statements)
         }
     }
 
-    private static bool Contains(IReadOnlyList<UniqueKey> keys, UniqueKey key)
+    private static bool Contains(IReadOnlyList<UniqueClaim> keys, UniqueClaim key)
     {
         for (var i = 0; i < keys.Count; i++)
         {

@@ -137,23 +137,23 @@ internal sealed class WriterStatements : IDisposable
     public void IndexText(long rid, string text) => _indexText.Bind(0, rid).Bind(1, text).Execute();
 
     /// <summary>Adds the stream's current claims to <paramref name="into"/>.</summary>
-    public void KeysOfStream(string tenant, string streamId, List<UniqueKey> into)
+    public void KeysOfStream(string tenant, string streamId, List<UniqueClaim> into)
     {
         using var reader = _keysOfStream.Bind(0, tenant).Bind(1, streamId).Reader();
         while (reader.Read())
         {
-            into.Add(new UniqueKey(reader.GetString(0), reader.GetString(1)));
+            into.Add(new UniqueClaim(reader.GetString(0), reader.GetString(1)));
         }
     }
 
     /// <summary>Claims a key; false when someone (possibly this stream) already holds it.</summary>
-    public bool TryClaimKey(string tenant, UniqueKey key, string streamId) =>
+    public bool TryClaimKey(string tenant, UniqueClaim key, string streamId) =>
         _claimKey.Bind(0, tenant).Bind(1, key.Kind).Bind(2, key.Value).Bind(3, streamId).Execute() == 1;
 
-    public void ReleaseKey(string tenant, UniqueKey key) =>
+    public void ReleaseKey(string tenant, UniqueClaim key) =>
         _releaseKey.Bind(0, tenant).Bind(1, key.Kind).Bind(2, key.Value).Execute();
 
-    public string? KeyHolder(string tenant, UniqueKey key) =>
+    public string? KeyHolder(string tenant, UniqueClaim key) =>
         _keyHolder.Bind(0, tenant).Bind(1, key.Kind).Bind(2, key.Value).Scalar() as string;
 
     public void DeleteLinks(string tenant, string ownerStream) => _deleteLinks.Bind(0, tenant).Bind(1, ownerStream).Execute();

@@ -128,7 +128,7 @@ internal static class RawSqliteBaseline
             Bind(_text, _rid, row.SearchText);
             _text.ExecuteNonQuery();
 
-            foreach (var key in row.UniqueKeys)
+            foreach (var key in row.UniqueClaims)
             {
                 Bind(_key, tenant, key.Kind, key.Value, streamId);
                 _key.ExecuteNonQuery();

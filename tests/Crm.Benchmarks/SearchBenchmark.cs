@@ -89,7 +89,7 @@ internal static class SearchBenchmark
         for (var i = 0; i < emails.Length; i++)
         {
             var started = Stopwatch.GetTimestamp();
-            var key = new Crm.Engine.Storage.UniqueKey("contact.email", ContactPoints.NormalizeEmail(emails[i].Text)!);
+            var key = new Crm.Engine.Storage.UniqueClaim("contact.email", ContactPoints.NormalizeEmail(emails[i].Text)!);
             if (await readModel.FindByUniqueKeyAsync(ContactAppends.Tenant, key) is { } id
                 && await readModel.GetAsync(ContactAppends.Tenant, RecordTypes.Contact, id) is not null)
             {

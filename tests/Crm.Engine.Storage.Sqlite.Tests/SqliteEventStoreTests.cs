@@ -40,7 +40,7 @@ public sealed class SqliteEventStoreTests : IDisposable
             UpdatedAt = DateTimeOffset.UtcNow,
             DataJson = new JsonObject { ["email"] = email }.ToJsonString(),
             SearchText = email,
-            UniqueKeys = [new UniqueKey("contact.email", email)],
+            UniqueClaims = [new UniqueClaim("contact.email", email)],
         },
     };
 
@@ -217,7 +217,7 @@ public sealed class SqliteEventStoreTests : IDisposable
         Assert.Equal(100, (await Task.WhenAll(good)).Length);
         Assert.Empty(await store.ReadStreamAsync("acme", "contact/bob", cancellationToken: Ct));
         Assert.Null(await store.ReadModel.GetAsync("acme", RecordTypes.Contact, "bob", Ct));
-        Assert.Null(await store.ReadModel.FindByUniqueKeyAsync("acme", new UniqueKey("contact.email", "bob@example.com"), Ct));
+        Assert.Null(await store.ReadModel.FindByUniqueKeyAsync("acme", new UniqueClaim("contact.email", "bob@example.com"), Ct));
         var page = await store.ReadModel.QueryAsync("acme", RecordTypes.Contact, new RecordQuery { Limit = 1000 }, Ct);
         Assert.Equal(101, page.Items.Count);
         Assert.Equal(101, (await store.ReadAllAsync(0, 1000, Ct)).Count);

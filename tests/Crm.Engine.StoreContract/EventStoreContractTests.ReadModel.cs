@@ -15,7 +15,7 @@ public abstract partial class EventStoreContractTests
             "d-1",
             new JsonObject { ["name"] = "Big deal", ["amount"] = 1250.5, ["stage"] = "proposal" },
             "Big deal",
-            keys: [new UniqueKey("deal.externalId", "X-9")],
+            keys: [new UniqueClaim("deal.externalId", "X-9")],
             links: [new RecordLink(RecordTypes.Account, "acme"), new RecordLink(RecordTypes.Contact, "ada", "champion")],
             version: 1);
 
@@ -30,7 +30,7 @@ public abstract partial class EventStoreContractTests
         Assert.Equal(row.CreatedAt, read.CreatedAt);
         Assert.Equal(row.UpdatedAt, read.UpdatedAt);
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(row.DataJson), JsonNode.Parse(read.DataJson)));
-        Assert.Equal(row.UniqueKeys, read.UniqueKeys);
+        Assert.Equal(row.UniqueClaims, read.UniqueClaims);
         Assert.Equal(row.Links.OrderBy(l => l.TargetType), read.Links.OrderBy(l => l.TargetType));
         Assert.Null(await store.ReadModel.GetAsync(Tenant, RecordTypes.Deal, "d-2", Ct));
         Assert.Null(await store.ReadModel.GetAsync(Tenant, RecordTypes.Contact, "d-1", Ct));
@@ -60,7 +60,7 @@ public abstract partial class EventStoreContractTests
         var read = await store.ReadModel.GetAsync(Tenant, RecordTypes.Contact, "ada", Ct);
 
         Assert.Equal(1, read!.Version);
-        Assert.Equal("ada", await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueKey("contact.email", "ada@example.com"), Ct));
+        Assert.Equal("ada", await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueClaim("contact.email", "ada@example.com"), Ct));
     }
 
     /// <summary>Five contacts with fields of every kind; some missing, one null, one a string where others hold numbers.</summary>

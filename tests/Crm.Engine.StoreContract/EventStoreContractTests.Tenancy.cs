@@ -36,7 +36,7 @@ public abstract partial class EventStoreContractTests
         Assert.Equal(["ada"], await IdsAsync(store, new RecordQuery { Filter = Filter.Eq("lastName", "Lovelace") }));
         Assert.Equal(["ada", "eve"], await IdsAsync(store, new RecordQuery { Text = "lovelace" }, tenant: OtherTenant));
         Assert.Null(await store.ReadModel.GetAsync(Tenant, RecordTypes.Contact, "eve", Ct));
-        Assert.Null(await store.ReadModel.FindByUniqueKeyAsync("initech", new UniqueKey("contact.email", "ada@example.com"), Ct));
+        Assert.Null(await store.ReadModel.FindByUniqueKeyAsync("initech", new UniqueClaim("contact.email", "ada@example.com"), Ct));
         Assert.Empty(await IdsAsync(store, new RecordQuery(), RecordTypes.Interaction));
 
         var timeline = await store.ReadModel.TimelineAsync(Tenant, "contact/ada", null, 50, Ct);

@@ -30,8 +30,8 @@ public abstract partial class EventStoreContractTests
         var bob = await store.ReadModel.GetAsync(Tenant, RecordTypes.Contact, "bob", Ct);
         Assert.Contains("\"lastName\":\"Babbage\"", bob!.DataJson, StringComparison.Ordinal);
         Assert.Equal(1, bob.Version);
-        Assert.Equal([new UniqueKey("contact.email", "bob@example.com")], bob.UniqueKeys);
-        Assert.Equal("bob", await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueKey("contact.email", "bob@example.com"), Ct));
+        Assert.Equal([new UniqueClaim("contact.email", "bob@example.com")], bob.UniqueClaims);
+        Assert.Equal("bob", await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueClaim("contact.email", "bob@example.com"), Ct));
         Assert.Empty(await IdsAsync(store, new RecordQuery { Text = "Renamed" }));
         Assert.Empty(await IdsAsync(store, new RecordQuery { Text = "Eve" }));
     }
@@ -60,7 +60,7 @@ public abstract partial class EventStoreContractTests
         Assert.Equal(1, outcomes.Count(o => o == "ok"));
         Assert.Equal(19, outcomes.Count(o => o == "duplicate"));
         var winner = Assert.Single(await IdsAsync(store, new RecordQuery()));
-        Assert.Equal(winner, await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueKey("contact.email", "same@example.com"), Ct));
+        Assert.Equal(winner, await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueClaim("contact.email", "same@example.com"), Ct));
         var streams = 0;
         for (var i = 0; i < 20; i++)
         {
@@ -79,9 +79,9 @@ public abstract partial class EventStoreContractTests
         await SaveAsync(store, Contact("ada", "Ada", "Lovelace", email: "new@example.com", version: 2), expectedVersion: 1);
         await SaveAsync(store, Contact("bob", "Bob", "Babbage", email: "old@example.com"));
 
-        Assert.Equal("bob", await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueKey("contact.email", "old@example.com"), Ct));
-        Assert.Equal("ada", await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueKey("contact.email", "new@example.com"), Ct));
-        Assert.Null(await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueKey("contact.email", "nobody@example.com"), Ct));
+        Assert.Equal("bob", await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueClaim("contact.email", "old@example.com"), Ct));
+        Assert.Equal("ada", await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueClaim("contact.email", "new@example.com"), Ct));
+        Assert.Null(await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueClaim("contact.email", "nobody@example.com"), Ct));
     }
 
     [Fact]
@@ -95,20 +95,20 @@ public abstract partial class EventStoreContractTests
         Assert.Equal(2, result.NextVersion);
         var ada = await store.ReadModel.GetAsync(Tenant, RecordTypes.Contact, "ada", Ct);
         Assert.Equal(2, ada!.Version);
-        Assert.Equal([new UniqueKey("contact.email", "ada@example.com")], ada.UniqueKeys);
+        Assert.Equal([new UniqueClaim("contact.email", "ada@example.com")], ada.UniqueClaims);
     }
 
     [Fact]
     public async Task Different_kinds_of_key_with_the_same_value_do_not_collide()
     {
         var store = await NewStoreAsync();
-        await SaveAsync(store, Contact("ada", "Ada", "Lovelace") with { UniqueKeys = [new UniqueKey("contact.externalId", "X-1")] });
+        await SaveAsync(store, Contact("ada", "Ada", "Lovelace") with { UniqueClaims = [new UniqueClaim("contact.externalId", "X-1")] });
 
-        await SaveAsync(store, Row(RecordTypes.Account, "acme", keys: [new UniqueKey("account.externalId", "X-1")]));
+        await SaveAsync(store, Row(RecordTypes.Account, "acme", keys: [new UniqueClaim("account.externalId", "X-1")]));
 
-        Assert.Equal("acme", await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueKey("account.externalId", "X-1"), Ct));
+        Assert.Equal("acme", await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueClaim("account.externalId", "X-1"), Ct));
         var duplicate = await Assert.ThrowsAsync<DuplicateRecordException>(
-            () => SaveAsync(store, Contact("bob", "Bob", "B") with { UniqueKeys = [new UniqueKey("contact.externalId", "X-1")] }));
+            () => SaveAsync(store, Contact("bob", "Bob", "B") with { UniqueClaims = [new UniqueClaim("contact.externalId", "X-1")] }));
         Assert.Equal("externalId", duplicate.Field);
         Assert.Equal("ada", duplicate.ExistingId);
     }

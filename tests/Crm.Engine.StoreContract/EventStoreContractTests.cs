@@ -67,7 +67,7 @@ public abstract partial class EventStoreContractTests : IAsyncLifetime
         string id,
         JsonObject? data = null,
         string searchText = "",
-        IReadOnlyList<UniqueKey>? keys = null,
+        IReadOnlyList<UniqueClaim>? keys = null,
         IReadOnlyList<RecordLink>? links = null,
         bool deleted = false,
         long version = 1) => new()
@@ -80,7 +80,7 @@ public abstract partial class EventStoreContractTests : IAsyncLifetime
         UpdatedAt = new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero).AddTicks(version),
         DataJson = (data ?? []).ToJsonString(),
         SearchText = searchText,
-        UniqueKeys = keys ?? [],
+        UniqueClaims = keys ?? [],
         Links = links ?? [],
     };
 
@@ -98,12 +98,12 @@ public abstract partial class EventStoreContractTests : IAsyncLifetime
     {
         var data = new JsonObject { ["firstName"] = firstName, ["lastName"] = lastName };
         var words = new List<string> { firstName, lastName };
-        var keys = new List<UniqueKey>();
+        var keys = new List<UniqueClaim>();
         if (email is not null)
         {
             data["email"] = email;
             words.Add(email);
-            keys.Add(new UniqueKey("contact.email", email));
+            keys.Add(new UniqueClaim("contact.email", email));
         }
 
         if (phoneE164 is not null)

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Crm.Engine.Storage;
-using UniqueKey = Crm.Engine.Storage.UniqueKey;
 
 namespace Crm.Engine.Domain;
 
@@ -33,26 +32,26 @@ public static class RecordProjection
         DataJson = record.FieldsJson,
         SearchText = SearchText(state),
         // A deleted record gives up its unique values so they can be used again; a restore claims them anew.
-        UniqueKeys = state.Deleted ? [] : UniqueKeys(state),
+        UniqueClaims = state.Deleted ? [] : UniqueClaims(state),
         Links = [.. state.Links],
     };
 
     /// <summary>The uniqueness claims of a record: normalised emails (contacts, users) and external ids.</summary>
-    public static IReadOnlyList<UniqueKey> UniqueKeys(RecordState state)
+    public static IReadOnlyList<UniqueClaim> UniqueClaims(RecordState state)
     {
-        var keys = new List<UniqueKey>();
+        var keys = new List<UniqueClaim>();
         var schema = RecordSchema.For(state.Type);
         foreach (var spec in schema.Fields.Where(f => f.Unique))
         {
             switch (state.Fields[spec.Name])
             {
                 case JsonValue v:
-                    keys.Add(new UniqueKey($"{state.Type}.{spec.Name}", v.GetValue<string>()));
+                    keys.Add(new UniqueClaim($"{state.Type}.{spec.Name}", v.GetValue<string>()));
                     break;
                 case JsonArray a:
                     // Every address in a list is claimed under the singular field name (emails → email).
                     var singular = spec.Name.TrimEnd('s');
-                    keys.AddRange(a.Select(n => new UniqueKey($"{state.Type}.{singular}", n!.GetValue<string>())));
+                    keys.AddRange(a.Select(n => new UniqueClaim($"{state.Type}.{singular}", n!.GetValue<string>())));
                     break;
             }
         }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Crm.Engine.Storage;
-using UniqueKey = Crm.Engine.Storage.UniqueKey;
 using Orleans.Concurrency;
 
 namespace Crm.Engine.Grains;
@@ -17,7 +16,7 @@ internal sealed class RecordReaderGrain(IEventStore store) : Grain, IRecordReade
         // full-text search would scan every row sharing "example" and "com".
         if (type is RecordTypes.Contact or RecordTypes.User && query.Cursor is null && query.Text is { } text &&
             !text.Trim().Contains(' ') && Domain.ContactPoints.NormalizeEmail(text) is { } email &&
-            await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueKey($"{type}.email", email)) is { } holder)
+            await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueClaim($"{type}.email", email)) is { } holder)
         {
             var exact = Filter.Compare("id", FilterOperator.Eq, holder);
             query = query with { Text = null, Filter = query.Filter is null ? exact : query.Filter & exact };
@@ -30,7 +29,7 @@ internal sealed class RecordReaderGrain(IEventStore store) : Grain, IRecordReade
     public async Task<string?> FindIdAsync(string type, string field, string value)
     {
         var normalized = field == "email" ? Domain.ContactPoints.NormalizeEmail(value) : value.Trim();
-        return normalized is null ? null : await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueKey($"{type}.{field}", normalized));
+        return normalized is null ? null : await store.ReadModel.FindByUniqueKeyAsync(Tenant, new UniqueClaim($"{type}.{field}", normalized));
     }
 
     public async Task<Page<CrmEvent>> HistoryAsync(string type, string id, string? cursor, int limit)

@@ -61,7 +61,7 @@ public sealed record NewEvent
 public sealed record AppendResult(long NextVersion, long FirstPosition, long LastPosition);
 
 /// <summary>
-/// A record's read-model row. <see cref="UniqueKeys"/> replace the stream's previous claims; <see cref="Links"/>
+/// A record's read-model row. <see cref="UniqueClaims"/> replace the stream's previous claims; <see cref="Links"/>
 /// replace its previous links; <see cref="SearchText"/> feeds full-text search.
 /// </summary>
 public sealed record RecordRow
@@ -78,12 +78,12 @@ public sealed record RecordRow
 
     /// <summary>Words to index: names, normalised emails, phone digits, company, tags.</summary>
     public required string SearchText { get; init; }
-    public IReadOnlyList<UniqueKey> UniqueKeys { get; init; } = [];
+    public IReadOnlyList<UniqueClaim> UniqueClaims { get; init; } = [];
     public IReadOnlyList<RecordLink> Links { get; init; } = [];
 }
 
 /// <summary>A value that at most one record of the tenant may hold, e.g. (<c>contact.email</c>, <c>a@b.com</c>).</summary>
-public sealed record UniqueKey(string Kind, string Value);
+public sealed record UniqueClaim(string Kind, string Value);
 
 /// <summary>Reads over the read model; every query is scoped to one tenant.</summary>
 public interface IRecordReadModel
@@ -95,7 +95,7 @@ public interface IRecordReadModel
     Task<Page<RecordRow>> QueryAsync(string tenant, string type, RecordQuery query, CancellationToken cancellationToken = default);
 
     /// <summary>The id of the record holding a unique key, or null.</summary>
-    Task<string?> FindByUniqueKeyAsync(string tenant, UniqueKey key, CancellationToken cancellationToken = default);
+    Task<string?> FindByUniqueKeyAsync(string tenant, UniqueClaim key, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Events of the stream and of every stream whose record links to it (interactions, tasks, deals, cases),
