@@ -23,6 +23,12 @@ internal sealed class StreamAppender(NpgsqlDataSource dataSource, string schema)
     private readonly string _moveStream = $"UPDATE {schema}.streams SET version = @v WHERE tenant = @t AND stream_id = @s AND version = @expected";
     private readonly string _streamVersion = $"SELECT version FROM {schema}.streams WHERE tenant = @t AND stream_id = @s";
 
+    // Held until commit; the version read after it sees the previous holder's commit (a new snapshot per statement).
+    private readonly string _lockStream = $"""
+        SELECT pg_advisory_xact_lock(hashtextextended('crm.engine.stream:{schema}:' || @t || '/' || @s, 0));
+        SELECT version FROM {schema}.streams WHERE tenant = @t AND stream_id = @s;
+        """;
+
     private readonly string _insertEvents = $"""
         INSERT INTO {schema}.events (position, tenant, stream_id, version, event_id, type, schema_version, time, actor, correlation_id, causation_id, payload)
         SELECT e.position, @t, @s, e.version, e.event_id, e.type, e.schema_version, e.time, e.actor, e.correlation_id, e.causation_id, e.payload
@@ -71,7 +77,32 @@ internal sealed class StreamAppender(NpgsqlDataSource dataSource, string schema)
     public async Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+
+        // A stale writer fails here with one read, without waiting for the stream's lock; under contention most
+        // attempts end here. The check that counts is the one under the lock.
+        var committed = await StreamVersionAsync(connection, null, request, cancellationToken).ConfigureAwait(false);
+        if (committed != request.ExpectedVersion)
+        {
+            throw new ConcurrencyConflictException(request.StreamId, request.ExpectedVersion, committed);
+        }
+
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var result = await WriteAsync(connection, transaction, request, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>Writes the append in <paramref name="transaction"/>, which the caller commits.</summary>
+    internal async Task<AppendResult> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, AppendRequest request, CancellationToken cancellationToken)
+    {
+        // Writers of one stream queue on its lock, which takes no transaction id; the one that finds the stream moved
+        // fails here, before it reserves positions or writes anything.
+        var current = await LockStreamAsync(connection, transaction, request, cancellationToken).ConfigureAwait(false);
+        if (current != request.ExpectedVersion)
+        {
+            throw new ConcurrencyConflictException(request.StreamId, request.ExpectedVersion, current);
+        }
+
         var positions = await ReservePositionsAsync(connection, transaction, request.Events.Count).ConfigureAwait(false);
         var tenant = request.Tenant;
         var streamId = request.StreamId;
@@ -92,7 +123,6 @@ internal sealed class StreamAppender(NpgsqlDataSource dataSource, string schema)
             await notify.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return new AppendResult(nextVersion, positions[0], positions[^1]);
     }
 
@@ -143,8 +173,8 @@ internal sealed class StreamAppender(NpgsqlDataSource dataSource, string schema)
 
     private async Task CheckAndMoveStreamAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, AppendRequest request, long nextVersion, CancellationToken cancellationToken)
     {
-        // A racing writer of the same stream holds the row (or its speculative insert); this waits for it to finish
-        // and then sees its version, so of two appends at one expected version exactly one moves the stream.
+        // The stream lock already orders writers of this stream; the condition keeps the version check in the data
+        // itself, so a writer that bypassed the lock still could not move a stream it did not see.
         await using var command = new NpgsqlCommand(request.ExpectedVersion == 0 ? _createStream : _moveStream, connection, transaction);
         command.Parameters.AddWithValue("t", request.Tenant);
         command.Parameters.AddWithValue("s", request.StreamId);
@@ -155,11 +185,28 @@ internal sealed class StreamAppender(NpgsqlDataSource dataSource, string schema)
             return;
         }
 
+        var actual = await StreamVersionAsync(connection, transaction, request, cancellationToken).ConfigureAwait(false);
+        throw new ConcurrencyConflictException(request.StreamId, request.ExpectedVersion, actual);
+    }
+
+    /// <summary>Takes the stream's lock and returns its committed version, 0 when it has no events.</summary>
+    private async Task<long> LockStreamAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, AppendRequest request, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(_lockStream, connection, transaction);
+        command.Parameters.AddWithValue("t", request.Tenant);
+        command.Parameters.AddWithValue("s", request.StreamId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? reader.GetInt64(0) : 0;
+    }
+
+    /// <summary>The stream's committed version, 0 when it has no events.</summary>
+    private async Task<long> StreamVersionAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, AppendRequest request, CancellationToken cancellationToken)
+    {
         await using var read = new NpgsqlCommand(_streamVersion, connection, transaction);
         read.Parameters.AddWithValue("t", request.Tenant);
         read.Parameters.AddWithValue("s", request.StreamId);
-        var actual = await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long version ? version : 0;
-        throw new ConcurrencyConflictException(request.StreamId, request.ExpectedVersion, actual);
+        return await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long version ? version : 0;
     }
 
     private async Task InsertEventsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, AppendRequest request, long[] positions, CancellationToken cancellationToken)

@@ -33,7 +33,7 @@ public sealed class LocalPostgreSqlServer : IAsyncLifetime
     public int Port { get; private set; }
 
     /// <summary>A connection string to the <c>postgres</c> database as the superuser.</summary>
-    public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=50";
+    public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=100";
 
     private string DataDirectory => Path.Combine(_root, "data");
 
