@@ -23,12 +23,6 @@ internal sealed class StreamAppender(NpgsqlDataSource dataSource, string schema)
     private readonly string _moveStream = $"UPDATE {schema}.streams SET version = @v WHERE tenant = @t AND stream_id = @s AND version = @expected";
     private readonly string _streamVersion = $"SELECT version FROM {schema}.streams WHERE tenant = @t AND stream_id = @s";
 
-    // Held until commit; the version read after it sees the previous holder's commit (a new snapshot per statement).
-    private readonly string _lockStream = $"""
-        SELECT pg_advisory_xact_lock(hashtextextended('crm.engine.stream:{schema}:' || @t || '/' || @s, 0));
-        SELECT version FROM {schema}.streams WHERE tenant = @t AND stream_id = @s;
-        """;
-
     private readonly string _insertEvents = $"""
         INSERT INTO {schema}.events (position, tenant, stream_id, version, event_id, type, schema_version, time, actor, correlation_id, causation_id, payload)
         SELECT e.position, @t, @s, e.version, e.event_id, e.type, e.schema_version, e.time, e.actor, e.correlation_id, e.causation_id, e.payload
@@ -72,14 +66,12 @@ internal sealed class StreamAppender(NpgsqlDataSource dataSource, string schema)
         ON CONFLICT (tenant, owner_stream, target_stream) DO UPDATE SET owner_type = excluded.owner_type, role = excluded.role
         """;
 
-    private readonly string _notify = $"SELECT pg_notify('crm_engine_{schema}', @last::text)";
-
     public async Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
 
-        // A stale writer fails here with one read, without waiting for the stream's lock; under contention most
-        // attempts end here. The check that counts is the one under the lock.
+        // A stale writer fails here with one read, before it takes a transaction id or reserves positions; under
+        // contention most attempts end here. The check that counts is the conditional update in the transaction.
         var committed = await StreamVersionAsync(connection, null, request, cancellationToken).ConfigureAwait(false);
         if (committed != request.ExpectedVersion)
         {
@@ -95,14 +87,6 @@ internal sealed class StreamAppender(NpgsqlDataSource dataSource, string schema)
     /// <summary>Writes the append in <paramref name="transaction"/>, which the caller commits.</summary>
     internal async Task<AppendResult> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, AppendRequest request, CancellationToken cancellationToken)
     {
-        // Writers of one stream queue on its lock, which takes no transaction id; the one that finds the stream moved
-        // fails here, before it reserves positions or writes anything.
-        var current = await LockStreamAsync(connection, transaction, request, cancellationToken).ConfigureAwait(false);
-        if (current != request.ExpectedVersion)
-        {
-            throw new ConcurrencyConflictException(request.StreamId, request.ExpectedVersion, current);
-        }
-
         var positions = await ReservePositionsAsync(connection, transaction, request.Events.Count).ConfigureAwait(false);
         var tenant = request.Tenant;
         var streamId = request.StreamId;
@@ -115,12 +99,6 @@ internal sealed class StreamAppender(NpgsqlDataSource dataSource, string schema)
             await WriteRowAsync(connection, transaction, tenant, row, cancellationToken).ConfigureAwait(false);
             await WriteUniqueKeysAsync(connection, transaction, tenant, streamId, row.UniqueClaims, cancellationToken).ConfigureAwait(false);
             await WriteLinksAsync(connection, transaction, tenant, streamId, row, request.ExpectedVersion == 0, cancellationToken).ConfigureAwait(false);
-        }
-
-        await using (var notify = new NpgsqlCommand(_notify, connection, transaction))
-        {
-            notify.Parameters.AddWithValue("last", positions[^1]);
-            await notify.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return new AppendResult(nextVersion, positions[0], positions[^1]);
@@ -173,8 +151,9 @@ internal sealed class StreamAppender(NpgsqlDataSource dataSource, string schema)
 
     private async Task CheckAndMoveStreamAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, AppendRequest request, long nextVersion, CancellationToken cancellationToken)
     {
-        // The stream lock already orders writers of this stream; the condition keeps the version check in the data
-        // itself, so a writer that bypassed the lock still could not move a stream it did not see.
+        // A racing writer of the same stream holds the row (or its speculative insert); this waits for it to finish
+        // and then sees its version, so of two appends at one expected version exactly one moves the stream. Every
+        // waiter wakes at once when the holder commits, and the losers fail in parallel.
         await using var command = new NpgsqlCommand(request.ExpectedVersion == 0 ? _createStream : _moveStream, connection, transaction);
         command.Parameters.AddWithValue("t", request.Tenant);
         command.Parameters.AddWithValue("s", request.StreamId);
@@ -187,17 +166,6 @@ internal sealed class StreamAppender(NpgsqlDataSource dataSource, string schema)
 
         var actual = await StreamVersionAsync(connection, transaction, request, cancellationToken).ConfigureAwait(false);
         throw new ConcurrencyConflictException(request.StreamId, request.ExpectedVersion, actual);
-    }
-
-    /// <summary>Takes the stream's lock and returns its committed version, 0 when it has no events.</summary>
-    private async Task<long> LockStreamAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, AppendRequest request, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(_lockStream, connection, transaction);
-        command.Parameters.AddWithValue("t", request.Tenant);
-        command.Parameters.AddWithValue("s", request.StreamId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? reader.GetInt64(0) : 0;
     }
 
     /// <summary>The stream's committed version, 0 when it has no events.</summary>

@@ -44,7 +44,7 @@ public sealed class LocalPostgreSqlServer : IAsyncLifetime
         Port = FreePort();
         await ChownAsync(_root);
         await RunAsync("initdb", $"-D {DataDirectory} -A trust -U postgres -E UTF8 --no-locale --no-sync");
-        await RunAsync("pg_ctl", $"-D {DataDirectory} -l {Path.Combine(_root, "server.log")} -w -t 60 -o \"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200\" start");
+        await RunAsync("pg_ctl", $"-D {DataDirectory} -l {Path.Combine(_root, "server.log")} -w -t 60 -o \"-p {Port} -k {_root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=300\" start");
         await WaitUntilAcceptingAsync();
     }
 
