@@ -90,8 +90,8 @@ internal static class SchemaMigrations
     public static async Task<int> ApplyAsync(NpgsqlDataSource dataSource, string schema, Action<int> applied, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var current = 0;
-        for (var attempt = 0; ; attempt++)
+        // One migration per transaction, each under the lock, re-reading the version every time.
+        while (true)
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, transaction, $"SELECT pg_advisory_xact_lock(hashtextextended('crm.engine.schema:{schema}', 0))", cancellationToken).ConfigureAwait(false);
@@ -99,6 +99,7 @@ internal static class SchemaMigrations
                 CREATE SCHEMA IF NOT EXISTS {schema};
                 CREATE TABLE IF NOT EXISTS {schema}.schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
                 """, cancellationToken).ConfigureAwait(false);
+            int current;
             await using (var read = new NpgsqlCommand($"SELECT COALESCE(MAX(version), 0) FROM {schema}.schema_version", connection, transaction))
             {
                 current = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
