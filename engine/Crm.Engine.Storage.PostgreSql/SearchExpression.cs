@@ -12,20 +12,16 @@ namespace Crm.Engine.Storage.PostgreSql;
 /// </summary>
 internal static class SearchExpression
 {
-    private const int MaxWords = 16;
-    private const int MaxTokensPerWord = 16;
-
     /// <summary>The tsquery text, or null when the text holds no searchable characters.</summary>
     public static string? Build(string text)
     {
-        var words = text.Split((char[]?)null, MaxWords + 1, StringSplitOptions.RemoveEmptyEntries);
         var query = new StringBuilder();
         var tokens = new List<string>();
         var terms = 0;
-        foreach (var word in words.Take(MaxWords))
+        foreach (var word in SearchWords.Split(text))
         {
             tokens.Clear();
-            SearchTokens.Tokenize(word, tokens, MaxTokensPerWord);
+            SearchTokens.Tokenize(word, tokens, SearchWords.MaxTokensPerWord);
             if (tokens.Count == 0)
             {
                 continue;
@@ -44,7 +40,7 @@ internal static class SearchExpression
             return null;
         }
 
-        var phoneDigits = PhoneDigits(text);
+        var phoneDigits = SearchWords.PhoneDigits(text);
         return phoneDigits is null || terms == 1
             ? query.ToString()
             : $"({query}) | {Lexeme(phoneDigits)}:*";
@@ -58,7 +54,7 @@ internal static class SearchExpression
             return;
         }
 
-        var allDigits = tokens.TrueForAll(IsDigits);
+        var allDigits = tokens.TrueForAll(SearchWords.IsDigits);
         query.Append('(');
         for (var i = 0; i < tokens.Count; i++)
         {
@@ -76,36 +72,4 @@ internal static class SearchExpression
 
     /// <summary>A quoted lexeme; tokens hold only letters and digits, so there is nothing to escape.</summary>
     private static string Lexeme(string token) => "'" + token + "'";
-
-    private static bool IsDigits(string token)
-    {
-        foreach (var c in token)
-        {
-            if (!char.IsAsciiDigit(c))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    /// <summary>The digits of a query made only of digits and phone punctuation, or null.</summary>
-    private static string? PhoneDigits(string text)
-    {
-        var digits = new StringBuilder(text.Length);
-        foreach (var c in text)
-        {
-            if (char.IsAsciiDigit(c))
-            {
-                digits.Append(c);
-            }
-            else if (c is not (' ' or '+' or '-' or '(' or ')' or '.' or '\t'))
-            {
-                return null;
-            }
-        }
-
-        return digits.Length >= 3 ? digits.ToString() : null;
-    }
 }

@@ -13,17 +13,13 @@ namespace Crm.Engine.Storage.Sqlite;
 /// </summary>
 internal static class SearchExpression
 {
-    private const int MaxWords = 16;
-    private const int MaxTokensPerWord = 16;
-
     /// <summary>The MATCH expression, or null when the text holds no searchable characters.</summary>
     public static string? Build(string text)
     {
-        var words = text.Split((char[]?)null, MaxWords + 1, StringSplitOptions.RemoveEmptyEntries);
         var match = new StringBuilder();
         var tokens = new List<string>();
         var terms = 0;
-        foreach (var word in words.Take(MaxWords))
+        foreach (var word in SearchWords.Split(text))
         {
             Tokenize(word, tokens);
             if (tokens.Count == 0)
@@ -44,7 +40,7 @@ internal static class SearchExpression
             return null;
         }
 
-        var phoneDigits = PhoneDigits(text);
+        var phoneDigits = SearchWords.PhoneDigits(text);
         return phoneDigits is null || terms == 1
             ? match.ToString()
             : $"({match}) OR \"{phoneDigits}\"*";
@@ -58,7 +54,7 @@ internal static class SearchExpression
             return;
         }
 
-        var allDigits = tokens.TrueForAll(IsDigits);
+        var allDigits = tokens.TrueForAll(SearchWords.IsDigits);
         if (allDigits)
         {
             match.Append('(');
@@ -93,7 +89,7 @@ internal static class SearchExpression
             }
             else if (!isTokenChar && start >= 0)
             {
-                if (tokens.Count < MaxTokensPerWord)
+                if (tokens.Count < SearchWords.MaxTokensPerWord)
                 {
                     tokens.Add(word[start..i]);
                 }
@@ -116,36 +112,4 @@ internal static class SearchExpression
         UnicodeCategory.NonSpacingMark => true,
         _ => false,
     };
-
-    private static bool IsDigits(string token)
-    {
-        foreach (var c in token)
-        {
-            if (!char.IsAsciiDigit(c))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    /// <summary>The digits of a query made only of digits and phone punctuation, or null.</summary>
-    private static string? PhoneDigits(string text)
-    {
-        var digits = new StringBuilder(text.Length);
-        foreach (var c in text)
-        {
-            if (char.IsAsciiDigit(c))
-            {
-                digits.Append(c);
-            }
-            else if (c is not (' ' or '+' or '-' or '(' or ')' or '.' or '\t'))
-            {
-                return null;
-            }
-        }
-
-        return digits.Length >= 3 ? digits.ToString() : null;
-    }
 }

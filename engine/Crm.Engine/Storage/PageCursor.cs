@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Text;
 
-namespace Crm.Engine.Storage.PostgreSql;
+namespace Crm.Engine.Storage;
 
 /// <summary>
 /// Opaque keyset cursors: the last row's sort value and row id (or the last event's position), base64url-encoded.

@@ -1,6 +1,6 @@
-namespace Crm.Engine.Storage.Sqlite;
+namespace Crm.Engine.Storage;
 
-/// <summary>Refuses malformed appends on the caller's thread, before they reach the writer's transaction.</summary>
+/// <summary>Refuses malformed appends on the caller's thread, before any store does I/O for them (shared by every store).</summary>
 internal static class AppendValidation
 {
     public static void Validate(AppendRequest request)
