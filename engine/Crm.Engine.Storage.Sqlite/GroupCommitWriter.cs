@@ -12,10 +12,12 @@ namespace Crm.Engine.Storage.Sqlite;
 /// </summary>
 internal sealed class GroupCommitWriter : IDisposable
 {
-    private readonly BlockingCollection<PendingAppend> _queue = new(new ConcurrentQueue<PendingAppend>());
+    private readonly BlockingCollection<PendingWrite> _queue = new(new ConcurrentQueue<PendingWrite>());
     private readonly SqliteConnection _connection;
     private readonly WriterStatements _statements;
+    private readonly CoordinationStatements _coordination;
     private readonly StreamAppender _appender;
+    private readonly WriterSession _session;
     private readonly CommitSignal _signal;
     private readonly int _maxBatchSize;
     private readonly ILogger _logger;
@@ -30,7 +32,9 @@ internal sealed class GroupCommitWriter : IDisposable
         _maxBatchSize = maxBatchSize;
         _logger = logger;
         _statements = new WriterStatements(connection);
-        _appender = new StreamAppender(_statements);
+        _coordination = new CoordinationStatements(connection);
+        _appender = new StreamAppender(_statements, _coordination);
+        _session = new WriterSession(_appender, _coordination);
         _thread = new Thread(Run) { IsBackground = true, Name = "Crm SQLite writer" };
     }
 
@@ -44,9 +48,16 @@ internal sealed class GroupCommitWriter : IDisposable
         _thread.Start();
     }
 
-    public Task<AppendResult> Enqueue(AppendRequest request, CancellationToken cancellationToken)
+    public Task<AppendResult> Enqueue(AppendRequest request, CancellationToken cancellationToken) =>
+        Enqueue(s => s.Appender.Check(request), s => s.Appender.Write(request), cancellationToken);
+
+    /// <summary>
+    /// Queues a write for the next batch: <paramref name="check"/> may refuse it with a <see cref="CrmException"/>
+    /// before it writes anything; <paramref name="write"/> runs in the batch's transaction.
+    /// </summary>
+    public Task<T> Enqueue<T>(Action<WriterSession> check, Func<WriterSession, T> write, CancellationToken cancellationToken)
     {
-        var pending = new PendingAppend(request, cancellationToken);
+        var pending = new PendingWrite<T>(check, write, cancellationToken);
         try
         {
             _queue.Add(pending, CancellationToken.None);
@@ -68,7 +79,7 @@ internal sealed class GroupCommitWriter : IDisposable
 
     private void Run()
     {
-        var batch = new List<PendingAppend>(_maxBatchSize);
+        var batch = new List<PendingWrite>(_maxBatchSize);
         try
         {
             while (_queue.TryTake(out var first, Timeout.Infinite))
@@ -90,7 +101,7 @@ internal sealed class GroupCommitWriter : IDisposable
             Fail(batch, ex);
             while (_queue.TryTake(out var orphan))
             {
-                orphan.TrySetException(ex);
+                orphan.Fail(ex);
             }
         }
         finally
@@ -99,7 +110,7 @@ internal sealed class GroupCommitWriter : IDisposable
         }
     }
 
-    private void WriteBatch(List<PendingAppend> batch)
+    private void WriteBatch(List<PendingWrite> batch)
     {
         var started = Stopwatch.GetTimestamp();
         var committedMark = _appender.Mark;
@@ -153,7 +164,7 @@ internal sealed class GroupCommitWriter : IDisposable
     /// duplicate key) wrote nothing, so it needs no savepoint — and savepoints are not free: SQLite copies every page
     /// an append touches into a sub-journal. Returns the error of an append that failed after it began writing.
     /// </summary>
-    private Exception? TryWriteWithoutSavepoints(List<PendingAppend> batch)
+    private Exception? TryWriteWithoutSavepoints(List<PendingWrite> batch)
     {
         foreach (var pending in batch)
         {
@@ -164,7 +175,7 @@ internal sealed class GroupCommitWriter : IDisposable
 
             try
             {
-                _appender.Check(pending.Request);
+                pending.Check(_session);
             }
             catch (CrmException ex)
             {
@@ -178,7 +189,7 @@ internal sealed class GroupCommitWriter : IDisposable
 
             try
             {
-                pending.Result = _appender.Write(pending.Request);
+                pending.Write(_session);
             }
             catch (Exception ex)
             {
@@ -190,7 +201,7 @@ internal sealed class GroupCommitWriter : IDisposable
     }
 
     /// <summary>The careful path: every append under its own savepoint, rolled back alone if it fails.</summary>
-    private void WriteWithSavepoints(List<PendingAppend> batch)
+    private void WriteWithSavepoints(List<PendingWrite> batch)
     {
         foreach (var pending in batch)
         {
@@ -203,8 +214,8 @@ internal sealed class GroupCommitWriter : IDisposable
             _statements.Savepoint.Execute();
             try
             {
-                _appender.Check(pending.Request);
-                pending.Result = _appender.Write(pending.Request);
+                pending.Check(_session);
+                pending.Write(_session);
             }
             catch (Exception ex)
             {
@@ -221,9 +232,9 @@ internal sealed class GroupCommitWriter : IDisposable
     }
 
     /// <summary>Clears an append's outcome before it is (re)written; true if its caller gave up, so it is not written.</summary>
-    private static bool CallerGaveUp(PendingAppend pending)
+    private static bool CallerGaveUp(PendingWrite pending)
     {
-        pending.Result = null;
+        pending.ClearOutcome();
         pending.Error = pending.CancellationToken.IsCancellationRequested ? new OperationCanceledException(pending.CancellationToken) : null;
         return pending.Error is not null;
     }
@@ -245,18 +256,19 @@ internal sealed class GroupCommitWriter : IDisposable
         }
     }
 
-    private static void Fail(List<PendingAppend> batch, Exception ex)
+    private static void Fail(List<PendingWrite> batch, Exception ex)
     {
         SqliteStoreMetrics.AppendsRejected.Add(batch.Count);
         foreach (var pending in batch)
         {
-            pending.TrySetException(ex);
+            pending.Fail(ex);
         }
     }
 
     public void Dispose()
     {
         _statements.Dispose();
+        _coordination.Dispose();
         _queue.Dispose();
     }
 }

@@ -84,6 +84,61 @@ internal static class SchemaMigrations
 
             CREATE INDEX links_by_target ON links (tenant, target_stream, owner_type);
             """),
+        (2, """
+            -- Once-per-cluster work: who runs it (leases with fencing epochs), how far it got, what it decided to do.
+            -- Times are UTC ticks, like event times.
+            CREATE TABLE leases (
+                name       TEXT    PRIMARY KEY,
+                owner      TEXT    NOT NULL,
+                epoch      INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL
+            ) WITHOUT ROWID;
+
+            CREATE TABLE checkpoints (
+                subscription TEXT    PRIMARY KEY,
+                position     INTEGER NOT NULL,
+                epoch        INTEGER NOT NULL,
+                updated_at   INTEGER NOT NULL
+            ) WITHOUT ROWID;
+
+            CREATE TABLE outbox (
+                id              INTEGER PRIMARY KEY,
+                subscription    TEXT    NOT NULL,
+                key             TEXT    NOT NULL,
+                kind            TEXT    NOT NULL,
+                tenant          TEXT    NOT NULL,
+                payload         TEXT    NOT NULL,
+                source_event    BLOB,
+                created_at      INTEGER NOT NULL,
+                status          INTEGER NOT NULL,
+                attempts        INTEGER NOT NULL,
+                next_attempt_at INTEGER NOT NULL,
+                last_error      TEXT,
+                completed_at    INTEGER,
+                UNIQUE (subscription, key)
+            );
+
+            CREATE INDEX outbox_pending ON outbox (subscription, next_attempt_at) WHERE status = 0;
+
+            -- Internal effects applied, by idempotency key: an effect executed twice is refused the second time.
+            CREATE TABLE effects (
+                effect_key TEXT    PRIMARY KEY,
+                tenant     TEXT    NOT NULL,
+                stream_id  TEXT    NOT NULL,
+                position   INTEGER NOT NULL
+            ) WITHOUT ROWID;
+
+            CREATE TABLE timers (
+                tenant    TEXT    NOT NULL,
+                stream_id TEXT    NOT NULL,
+                name      TEXT    NOT NULL,
+                due_at    INTEGER NOT NULL,
+                payload   TEXT,
+                PRIMARY KEY (tenant, stream_id, name)
+            ) WITHOUT ROWID;
+
+            CREATE INDEX timers_due ON timers (due_at);
+            """),
     ];
 
     /// <summary>The schema version this build writes.</summary>

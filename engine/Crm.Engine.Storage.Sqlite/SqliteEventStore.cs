@@ -50,6 +50,7 @@ public sealed class SqliteEventStore : IEventStore
         JournalMode = SqliteConnections.QueryText(writeConnection, "PRAGMA journal_mode").ToUpperInvariant();
         ReadModel = new SqliteRecordReadModel(readers);
         _writer = new GroupCommitWriter(writeConnection, _signal, options.MaxBatchSize, logger);
+        Coordination = new SqliteCoordinationStore(_writer, readers);
     }
 
     /// <summary>
@@ -100,6 +101,9 @@ public sealed class SqliteEventStore : IEventStore
 
     /// <inheritdoc />
     public IRecordReadModel ReadModel { get; }
+
+    /// <inheritdoc />
+    public ICoordinationStore Coordination { get; }
 
     /// <inheritdoc />
     public Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default)

@@ -5,7 +5,7 @@ namespace Crm.Engine.Storage.Sqlite;
 /// version and, when the append carries a row, the read-model row, its search entry, its uniqueness claims and links.
 /// Positions and row ids are assigned here, in memory, because only this writer ever inserts.
 /// </summary>
-internal sealed class StreamAppender(WriterStatements statements)
+internal sealed class StreamAppender(WriterStatements statements, CoordinationStatements coordination)
 {
     private readonly List<UniqueClaim> _heldKeys = [];
 
@@ -31,6 +31,7 @@ internal sealed class StreamAppender(WriterStatements statements)
             throw new ConcurrencyConflictException(streamId, request.ExpectedVersion, actual);
         }
 
+        CheckWork(request);
         if (request.Row is null)
         {
             return;
@@ -60,6 +61,7 @@ internal sealed class StreamAppender(WriterStatements statements)
         }
 
         statements.SetStreamVersion(tenant, streamId, version);
+        WriteWork(request, position);
         if (request.Row is { } row)
         {
             // A stream at version 0 has never had a row, claims or links, so there is nothing to look up or replace.
@@ -71,6 +73,50 @@ internal sealed class StreamAppender(WriterStatements statements)
 
         Mark = (position, rid);
         return new AppendResult(version, firstPosition, position);
+    }
+
+    /// <summary>The fence, the effect key and the fired timer: each can refuse the append before it writes.</summary>
+    private void CheckWork(AppendRequest request)
+    {
+        if (request.Fence is { } fence)
+        {
+            coordination.CheckFence(fence);
+        }
+
+        if (request.EffectKey is { } effectKey && coordination.EffectApplied(effectKey))
+        {
+            throw new EffectAlreadyAppliedException(effectKey);
+        }
+
+        if (request.FiresTimer is { } firing && coordination.TimerDue(request.Tenant, request.StreamId, firing.Name) != firing.DueAt.UtcTicks)
+        {
+            throw new TimerNotPendingException(request.StreamId + "#" + firing.Name);
+        }
+    }
+
+    /// <summary>Timers fired, cancelled and scheduled (in that order, so one append can fire a timer and set it again) and the effect key.</summary>
+    private void WriteWork(AppendRequest request, long lastPosition)
+    {
+        var (tenant, streamId) = (request.Tenant, request.StreamId);
+        if (request.FiresTimer is { } firing)
+        {
+            coordination.DeleteTimer(tenant, streamId, firing.Name);
+        }
+
+        foreach (var name in request.CancelTimers)
+        {
+            coordination.DeleteTimer(tenant, streamId, name);
+        }
+
+        foreach (var timer in request.ScheduleTimers)
+        {
+            coordination.UpsertTimer(tenant, streamId, timer);
+        }
+
+        if (request.EffectKey is { } effectKey)
+        {
+            coordination.InsertEffect(effectKey, tenant, streamId, lastPosition);
+        }
     }
 
     private void WriteRow(string tenant, RecordRow row, bool isNew, ref long rid)

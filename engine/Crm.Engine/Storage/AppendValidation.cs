@@ -38,7 +38,48 @@ internal static class AppendValidation
         {
             ValidateRow(request.StreamId, row);
         }
+
+        ValidateTimers(request);
+        if (request.EffectKey is { Length: 0 or > MaxKeyLength })
+        {
+            throw new ArgumentException($"The effect key of an append to stream '{request.StreamId}' must be 1 to {MaxKeyLength} characters.", nameof(request));
+        }
     }
+
+    /// <summary>Longest timer name or effect key.</summary>
+    public const int MaxKeyLength = 400;
+
+    private static void ValidateTimers(AppendRequest request)
+    {
+        if (request.ScheduleTimers is null || request.CancelTimers is null)
+        {
+            throw new ArgumentException($"The timers of an append to stream '{request.StreamId}' are null.", nameof(request));
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var timer in request.ScheduleTimers)
+        {
+            if (timer is null || !IsTimerName(timer.Name) || !names.Add(timer.Name))
+            {
+                throw new ArgumentException($"A timer scheduled on stream '{request.StreamId}' needs a distinct name of 1 to {MaxKeyLength} characters.", nameof(request));
+            }
+        }
+
+        foreach (var name in request.CancelTimers)
+        {
+            if (!IsTimerName(name))
+            {
+                throw new ArgumentException($"A timer cancelled on stream '{request.StreamId}' needs a name of 1 to {MaxKeyLength} characters.", nameof(request));
+            }
+        }
+
+        if (request.FiresTimer is { } firing && !IsTimerName(firing.Name))
+        {
+            throw new ArgumentException($"The timer fired on stream '{request.StreamId}' needs a name of 1 to {MaxKeyLength} characters.", nameof(request));
+        }
+    }
+
+    private static bool IsTimerName(string? name) => name is { Length: > 0 and <= MaxKeyLength };
 
     private static void ValidateRow(string streamId, RecordRow row)
     {

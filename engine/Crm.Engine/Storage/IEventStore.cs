@@ -26,6 +26,9 @@ public interface IEventStore : IAsyncDisposable
 
     /// <summary>The queryable projection written with the events.</summary>
     IRecordReadModel ReadModel { get; }
+
+    /// <summary>Leases, checkpoints, outbox rows and timers of the once-per-cluster services.</summary>
+    ICoordinationStore Coordination { get; }
 }
 
 /// <summary>One append: events for one stream, at an expected version, with the read-model row they produce.</summary>
@@ -42,6 +45,27 @@ public sealed record AppendRequest
 
     /// <summary>The record's row after these events, written in the same transaction; null for streams without one.</summary>
     public RecordRow? Row { get; init; }
+
+    /// <summary>Durable timers of this stream to schedule; one with the name of a pending timer replaces it.</summary>
+    public IReadOnlyList<TimerSchedule> ScheduleTimers { get; init; } = [];
+
+    /// <summary>Names of this stream's pending timers to cancel; names that are not pending are ignored.</summary>
+    public IReadOnlyList<string> CancelTimers { get; init; } = [];
+
+    /// <summary>
+    /// The pending timer of this stream that the append fires: it is removed in the same transaction, and if it is
+    /// not pending at that due time the append fails with <see cref="TimerNotPendingException"/>, so a timer fires once.
+    /// </summary>
+    public TimerFiring? FiresTimer { get; init; }
+
+    /// <summary>
+    /// Makes the append effectively-once: the key is stored under a unique index with the events, and a later append
+    /// with the same key fails with <see cref="EffectAlreadyAppliedException"/> and writes nothing.
+    /// </summary>
+    public string? EffectKey { get; init; }
+
+    /// <summary>A lease the writer must still hold; otherwise the append fails with <see cref="LeaseLostException"/>.</summary>
+    public LeaseFence? Fence { get; init; }
 }
 
 /// <summary>An event not yet committed.</summary>

@@ -8,6 +8,8 @@ internal sealed class NonOwningEventStore(IEventStore inner) : IEventStore
 {
     public IRecordReadModel ReadModel => inner.ReadModel;
 
+    public ICoordinationStore Coordination => inner.Coordination;
+
     public Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default) => inner.AppendAsync(request, cancellationToken);
 
     public Task<IReadOnlyList<CrmEvent>> ReadStreamAsync(string tenant, string streamId, long fromVersion = 1, int maxCount = int.MaxValue, CancellationToken cancellationToken = default) =>
