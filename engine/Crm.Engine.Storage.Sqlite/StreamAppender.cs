@@ -25,13 +25,17 @@ internal sealed class StreamAppender(WriterStatements statements, CoordinationSt
     {
         var tenant = request.Tenant;
         var streamId = request.StreamId;
+        CheckFenceAndEffect(request);
         var actual = statements.StreamVersion(tenant, streamId);
         if (actual != request.ExpectedVersion)
         {
             throw new ConcurrencyConflictException(streamId, request.ExpectedVersion, actual);
         }
 
-        CheckWork(request);
+        if (request.FiresTimer is { } firing && coordination.TimerDue(tenant, streamId, firing.Name) != firing.DueAt.UtcTicks)
+        {
+            throw new TimerNotPendingException(streamId + "#" + firing.Name);
+        }
         if (request.Row is null)
         {
             return;
@@ -75,8 +79,11 @@ internal sealed class StreamAppender(WriterStatements statements, CoordinationSt
         return new AppendResult(version, firstPosition, position);
     }
 
-    /// <summary>The fence, the effect key and the fired timer: each can refuse the append before it writes.</summary>
-    private void CheckWork(AppendRequest request)
+    /// <summary>
+    /// A lost lease or an effect already applied refuses the append before the version check: a retried effect is
+    /// "already applied" even though the stream has moved on since.
+    /// </summary>
+    private void CheckFenceAndEffect(AppendRequest request)
     {
         if (request.Fence is { } fence)
         {
@@ -86,11 +93,6 @@ internal sealed class StreamAppender(WriterStatements statements, CoordinationSt
         if (request.EffectKey is { } effectKey && coordination.EffectApplied(effectKey))
         {
             throw new EffectAlreadyAppliedException(effectKey);
-        }
-
-        if (request.FiresTimer is { } firing && coordination.TimerDue(request.Tenant, request.StreamId, firing.Name) != firing.DueAt.UtcTicks)
-        {
-            throw new TimerNotPendingException(request.StreamId + "#" + firing.Name);
         }
     }
 

@@ -65,6 +65,15 @@ public interface ICrmClient
     /// <summary>May the contact be reached at <paramref name="address"/> for <paramref name="purpose"/> on <paramref name="channel"/>?</summary>
     Task<ConsentDecision> MayContactAsync(string contactId, string address, string purpose, string channel, DateTimeOffset? at = null, CancellationToken cancellationToken = default);
 
+    /// <summary>Sets (or moves) a durable timer on a record; it fires once, as a <c>timer.fired</c> event on the record.</summary>
+    Task<CrmRecord> SetTimerAsync(string type, string id, RecordTimer timer, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels a pending timer of a record (nothing happens when it is not pending).</summary>
+    Task<CrmRecord> CancelTimerAsync(string type, string id, string name, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The pending timers of a record, soonest first.</summary>
+    Task<IReadOnlyList<RecordTimer>> GetTimersAsync(string type, string id, CancellationToken cancellationToken = default);
+
     /// <summary>The tenant's settings, now or as of a past time.</summary>
     Task<TenantSettings> GetSettingsAsync(DateTimeOffset? asOf = null, CancellationToken cancellationToken = default);
 

@@ -16,6 +16,12 @@ public sealed record WriteOptions
     /// <summary>The id of the event (or request) that caused this change.</summary>
     [Id(3)] public string? CausationId { get; init; }
 
+    /// <summary>
+    /// Makes the write effectively-once: a later write with the same key is not applied again and returns the record
+    /// as it is. Used by the engine's outbox for internal effects; any caller retrying a command may use it.
+    /// </summary>
+    [Id(4)] public string? EffectKey { get; init; }
+
     /// <summary>No options.</summary>
     public static WriteOptions None { get; } = new();
 }

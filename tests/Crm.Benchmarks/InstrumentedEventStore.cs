@@ -19,6 +19,8 @@ internal sealed class InstrumentedEventStore(IEventStore inner, bool skipRecordR
 
     public IRecordReadModel ReadModel => inner.ReadModel;
 
+    public ICoordinationStore Coordination => inner.Coordination;
+
     public double AverageReadMs => _reads == 0 ? 0 : Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _readTicks)).TotalMilliseconds / _reads;
 
     public double AverageAppendMs => _appends == 0 ? 0 : Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _appendTicks)).TotalMilliseconds / _appends;

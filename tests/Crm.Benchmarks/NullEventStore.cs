@@ -13,6 +13,9 @@ internal sealed class NullEventStore : IEventStore
 
     public IRecordReadModel ReadModel => throw new NotSupportedException("The null store keeps no read model.");
 
+    /// <summary>Grants no lease, so no once-per-cluster work runs over the null store.</summary>
+    public ICoordinationStore Coordination { get; } = new NoLeases();
+
     public Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default)
     {
         var last = Interlocked.Add(ref _position, request.Events.Count);
@@ -30,4 +33,35 @@ internal sealed class NullEventStore : IEventStore
     public Task WaitForCommitAsync(long afterPosition, CancellationToken cancellationToken = default) => Task.Delay(Timeout.Infinite, cancellationToken);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
+/// <summary>Coordination that never grants a lease: the engine's timer and subscription loops stay idle.</summary>
+internal sealed class NoLeases : ICoordinationStore
+{
+    public Task<LeaseFence?> TryAcquireLeaseAsync(string name, string owner, DateTimeOffset now, TimeSpan duration, CancellationToken cancellationToken = default) =>
+        Task.FromResult<LeaseFence?>(null);
+
+    public Task<bool> RenewLeaseAsync(LeaseFence fence, DateTimeOffset now, TimeSpan duration, CancellationToken cancellationToken = default) => Task.FromResult(false);
+
+    public Task ReleaseLeaseAsync(LeaseFence fence, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+    public Task<long> GetCheckpointAsync(string subscription, CancellationToken cancellationToken = default) => throw Unsupported();
+
+    public Task CommitDecisionAsync(SubscriptionDecision decision, CancellationToken cancellationToken = default) => throw Unsupported();
+
+    public Task<IReadOnlyList<OutboxEntry>> GetDueOutboxAsync(string subscription, DateTimeOffset now, int maxCount, CancellationToken cancellationToken = default) => throw Unsupported();
+
+    public Task<DateTimeOffset?> GetNextOutboxDueAsync(string subscription, CancellationToken cancellationToken = default) => throw Unsupported();
+
+    public Task RecordOutboxOutcomeAsync(LeaseFence fence, OutboxOutcome outcome, CancellationToken cancellationToken = default) => throw Unsupported();
+
+    public Task<IReadOnlyList<OutboxEntry>> ListOutboxAsync(string subscription, long afterId, int maxCount, CancellationToken cancellationToken = default) => throw Unsupported();
+
+    public Task<IReadOnlyList<DurableTimer>> GetDueTimersAsync(DateTimeOffset upTo, int maxCount, CancellationToken cancellationToken = default) => throw Unsupported();
+
+    public Task<DateTimeOffset?> GetNextTimerDueAsync(CancellationToken cancellationToken = default) => throw Unsupported();
+
+    public Task<IReadOnlyList<DurableTimer>> GetTimersOfStreamAsync(string tenant, string streamId, CancellationToken cancellationToken = default) => throw Unsupported();
+
+    private static NotSupportedException Unsupported() => new("The null store keeps no coordination state.");
 }

@@ -51,6 +51,18 @@ internal sealed class CrmClient : ICrmClient
     public Task<CrmRecord> LinkAsync(string type, string id, RecordLink link, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
         Record(type, Valid(id)).LinkAsync(link, With(options));
 
+    public Task<CrmRecord> SetTimerAsync(string type, string id, RecordTimer timer, WriteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(timer);
+        return Record(type, Valid(id)).SetTimerAsync(timer, With(options));
+    }
+
+    public Task<CrmRecord> CancelTimerAsync(string type, string id, string name, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        Record(type, Valid(id)).CancelTimerAsync(name, With(options));
+
+    public Task<IReadOnlyList<RecordTimer>> GetTimersAsync(string type, string id, CancellationToken cancellationToken = default) =>
+        Record(type, Valid(id)).GetTimersAsync();
+
     public Task<CrmRecord> UnlinkAsync(string type, string id, string targetType, string targetId, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
         Record(type, Valid(id)).UnlinkAsync(targetType, targetId, With(options));
 
@@ -128,21 +140,6 @@ internal sealed class CrmClient : ICrmClient
         if (!RecordTypes.IsKnown(type)) throw new ValidationException("type", $"must be one of: {string.Join(", ", RecordTypes.All)}");
     }
 
-    private IRecordGrain Record(string type, string id)
-    {
-        var key = RecordIds.GrainKey(Tenant, id);
-        return type switch
-        {
-            RecordTypes.Contact => _grains.GetGrain<IContactGrain>(key),
-            RecordTypes.Account => _grains.GetGrain<IAccountGrain>(key),
-            RecordTypes.Deal => _grains.GetGrain<IDealGrain>(key),
-            RecordTypes.Case => _grains.GetGrain<ICaseGrain>(key),
-            RecordTypes.Interaction => _grains.GetGrain<IInteractionGrain>(key),
-            RecordTypes.Task => _grains.GetGrain<ITaskGrain>(key),
-            RecordTypes.User => _grains.GetGrain<IUserGrain>(key),
-            RecordTypes.Team => _grains.GetGrain<ITeamGrain>(key),
-            RecordTypes.Queue => _grains.GetGrain<IQueueGrain>(key),
-            _ => throw new ValidationException("type", $"must be one of: {string.Join(", ", RecordTypes.All)}"),
-        };
-    }
+    private IRecordGrain Record(string type, string id) =>
+        RecordGrainRouting.Get(_grains, Tenant, type, id) ?? throw new ValidationException("type", $"must be one of: {string.Join(", ", RecordTypes.All)}");
 }

@@ -14,6 +14,18 @@ public static class EventTypes
     public const string CaseStatusChanged = "case.statusChanged";
     public const string CaseResponded = "case.responded";
 
+    /// <summary>A durable timer was set (or moved) on the record.</summary>
+    public const string TimerScheduled = "timer.scheduled";
+
+    /// <summary>A pending timer was cancelled.</summary>
+    public const string TimerCancelled = "timer.cancelled";
+
+    /// <summary>A timer came due; written once per scheduled due time, keyed by the timer id.</summary>
+    public const string TimerFired = "timer.fired";
+
+    /// <summary>Timer events belong to the record's stream but do not change the record itself.</summary>
+    public static bool IsTimerEvent(string type) => type is TimerScheduled or TimerCancelled or TimerFired;
+
     public const string CustomFieldDefined = "settings.customFieldDefined";
     public const string CustomFieldRemoved = "settings.customFieldRemoved";
     public const string PipelineDefined = "settings.pipelineDefined";

@@ -35,13 +35,35 @@ public sealed class RecordState
     public DateTimeOffset? FirstResponseAt { get; private set; }
     public DateTimeOffset? ResolvedAt { get; private set; }
 
+    /// <summary>The record's pending durable timers by name.</summary>
+    public SortedDictionary<string, RecordTimer> Timers { get; } = new(StringComparer.Ordinal);
+
+    private void ApplyTimer(string type, JsonObject payload)
+    {
+        var name = payload["name"]!.GetValue<string>();
+        if (type == EventTypes.TimerScheduled)
+        {
+            Timers[name] = new RecordTimer(name, payload["dueAt"]!.GetValue<DateTimeOffset>(), payload["payload"]?.ToJsonString());
+        }
+        else
+        {
+            Timers.Remove(name);
+        }
+    }
+
     /// <summary>Applies one committed event (any schema version).</summary>
     public void Apply(CrmEvent e)
     {
         var payload = EventUpcaster.Payload(e);
         Version = e.Version;
-        UpdatedAt = e.Time;
         LastEventTime = e.Time;
+        if (EventTypes.IsTimerEvent(e.Type))
+        {
+            ApplyTimer(e.Type, payload);
+            return;
+        }
+
+        UpdatedAt = e.Time;
         switch (e.Type)
         {
             case EventTypes.RecordCreated:

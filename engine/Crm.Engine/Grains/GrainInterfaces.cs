@@ -1,3 +1,5 @@
+using Crm.Engine.Storage;
+
 namespace Crm.Engine.Grains;
 
 /// <summary>A record grain keyed <c>{tenant}/{id}</c>; it owns the record's stream and is the only writer of it.</summary>
@@ -13,6 +15,16 @@ public interface IRecordGrain : IGrainWithStringKey
 
     /// <summary>The record (deleted ones too, flagged), or null when it never existed.</summary>
     [Alias("Get")] Task<CrmRecord?> GetAsync(DateTimeOffset? asOf);
+
+    [Alias("SetTimer")] Task<CrmRecord> SetTimerAsync(RecordTimer timer, WriteOptions options);
+    [Alias("CancelTimer")] Task<CrmRecord> CancelTimerAsync(string name, WriteOptions options);
+    [Alias("GetTimers")] Task<IReadOnlyList<RecordTimer>> GetTimersAsync();
+
+    /// <summary>
+    /// Fires a pending timer under the scheduler's lease: appends <c>timer.fired</c> and removes the timer in one
+    /// append. False when the timer is no longer pending at that due time (fired, cancelled or moved).
+    /// </summary>
+    [Alias("FireTimer")] Task<bool> FireTimerAsync(DurableTimer timer, LeaseFence fence);
 }
 
 [Alias("crm.IContactGrain")]

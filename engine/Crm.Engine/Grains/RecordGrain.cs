@@ -147,6 +147,61 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
         return past.Exists ? RecordProjection.ToRecord(past, await settings.GetAsync(Tenant, asOf)) : null;
     }
 
+    public Task<CrmRecord> SetTimerAsync(RecordTimer timer, WriteOptions options) =>
+        ExecuteAsync(options, (batch, _) =>
+        {
+            EnsureLive();
+            var payload = RecordTimers.Validate(timer);
+            if (!State.Timers.ContainsKey(timer.Name) && State.Timers.Count >= RecordTimers.MaxPerRecord)
+            {
+                throw new ValidationException("name", $"a record can hold at most {RecordTimers.MaxPerRecord} pending timers");
+            }
+
+            if (State.Timers.TryGetValue(timer.Name, out var pending) && pending.DueAt == timer.DueAt && pending.PayloadJson == payload?.ToJsonString()) return;
+            batch.Add(EventTypes.TimerScheduled, new JsonObject { ["name"] = timer.Name, ["dueAt"] = timer.DueAt, ["payload"] = payload });
+            batch.ScheduleTimers.Add(new TimerSchedule(timer.Name, timer.DueAt, payload?.ToJsonString()));
+        });
+
+    public Task<CrmRecord> CancelTimerAsync(string name, WriteOptions options) =>
+        ExecuteAsync(options, (batch, _) =>
+        {
+            EnsureLive();
+            if (!State.Timers.ContainsKey(name)) return;
+            batch.Add(EventTypes.TimerCancelled, new JsonObject { ["name"] = name });
+            batch.CancelTimers.Add(name);
+        });
+
+    public async Task<IReadOnlyList<RecordTimer>> GetTimersAsync()
+    {
+        await EnsureLoadedAsync();
+        return State.Timers.Values.OrderBy(t => t.DueAt).ThenBy(t => t.Name, StringComparer.Ordinal).ToArray();
+    }
+
+    public async Task<bool> FireTimerAsync(DurableTimer timer, LeaseFence fence)
+    {
+        try
+        {
+            await ExecuteAsync(new WriteOptions { Actor = Actor.System, CausationId = timer.TimerId }, (batch, _) =>
+            {
+                if (!State.Timers.TryGetValue(timer.Name, out var pending) || pending.DueAt != timer.DueAt) throw new TimerNotPendingException(timer.TimerId);
+                batch.Add(EventTypes.TimerFired, new JsonObject
+                {
+                    ["name"] = timer.Name,
+                    ["timerId"] = timer.TimerId,
+                    ["dueAt"] = timer.DueAt,
+                    ["payload"] = pending.PayloadJson is null ? null : JsonNode.Parse(pending.PayloadJson),
+                });
+                batch.FiresTimer = new TimerFiring(timer.Name, timer.DueAt);
+                batch.Fence = fence;
+            });
+            return true;
+        }
+        catch (TimerNotPendingException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The record's state at a past time, folded from the stored stream.</summary>
     protected async Task<RecordState> StateAsOfAsync(DateTimeOffset asOf)
     {
@@ -203,9 +258,20 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
                     ExpectedVersion = expectedVersion,
                     Events = batch.Events,
                     Row = RecordProjection.ToRow(State, record),
+                    ScheduleTimers = batch.ScheduleTimers,
+                    CancelTimers = batch.CancelTimers,
+                    FiresTimer = batch.FiresTimer,
+                    Fence = batch.Fence,
+                    EffectKey = options.EffectKey,
                 });
                 _loaded = true; // the append succeeded at the expected version, so State is exactly the stream
                 return record;
+            }
+            catch (EffectAlreadyAppliedException)
+            {
+                // An earlier write with this key was applied: the caller gets the record as it is now.
+                await ReloadAsync();
+                return RecordProjection.ToRecord(State, await settings.GetAsync(Tenant));
             }
             catch (ConcurrencyConflictException) when ((blind || options.ExpectedVersion is null) && attempt < ConflictRetries)
             {

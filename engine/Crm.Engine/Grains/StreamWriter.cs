@@ -13,6 +13,14 @@ internal sealed class EventBatch(string tenant, string streamId, long baseVersio
     public IReadOnlyList<NewEvent> Events => _events;
     public bool IsEmpty => _events.Count == 0;
 
+    /// <summary>Timers the append sets, cancels and fires (rows written in the same transaction as the events).</summary>
+    public List<TimerSchedule> ScheduleTimers { get; } = [];
+    public List<string> CancelTimers { get; } = [];
+    public TimerFiring? FiresTimer { get; set; }
+
+    /// <summary>The lease the writer must still hold (a timer firing is made under the scheduler's lease).</summary>
+    public LeaseFence? Fence { get; set; }
+
     public void Add(string type, JsonObject payload) => Add(type, payload.ToJsonString());
 
     public void Add(string type, string payloadJson)

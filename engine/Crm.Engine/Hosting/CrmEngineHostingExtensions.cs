@@ -46,12 +46,15 @@ public static class CrmEngineHostingExtensions
         }
 
         RecordIdsGuard(options.DefaultTenant);
+        options.Coordination.Validate();
         var services = silo.Services;
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<EventStoreLifetime>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<EventStoreLifetime>());
         services.AddSingleton<IEventStore>(sp => new NonOwningEventStore(sp.GetRequiredService<EventStoreLifetime>().Store));
+        services.AddSingleton<Coordination.CoordinationRuntime>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Coordination.CoordinationRuntime>());
         services.AddSingleton<TenantSettingsProvider>();
         services.AddSingleton<Access.AccessDirectory>();
         services.AddSingleton<Access.TenantProvisioning>();

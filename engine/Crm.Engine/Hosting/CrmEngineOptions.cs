@@ -17,6 +17,9 @@ public sealed class CrmEngineOptions
     /// <summary>Gateway port for Orleans clients when the engine hosts its own silo; none when null.</summary>
     public int? GatewayPort { get; set; }
 
+    /// <summary>Leases, retries and polling of the once-per-cluster services (log subscriptions, outbox, timers).</summary>
+    public Coordination.CoordinationOptions Coordination { get; } = new();
+
     internal Func<IServiceProvider, IEventStore>? StoreFactory { get; private set; }
 
     /// <summary>Uses the given event store (storage packages call this from <c>UseSqlite</c>, <c>UsePostgreSql</c>).</summary>

@@ -1,0 +1,139 @@
+using Crm.Engine.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Crm.Engine.Coordination;
+
+/// <summary>
+/// One consumer's subscription while this node holds its lease: follows the log from the stored checkpoint, stores
+/// each decision with the new checkpoint, and executes the outbox rows, retrying failures with back-off.
+/// </summary>
+internal sealed partial class LogSubscription(
+    ILogConsumer consumer,
+    IEventStore store,
+    TimeProvider time,
+    CoordinationOptions options,
+    ILogger logger)
+{
+    private readonly WakeSignal _outboxWake = new();
+
+    /// <summary>The lease this subscription runs under.</summary>
+    public string LeaseName => "subscription/" + consumer.Name;
+
+    /// <summary>The work to run while holding the lease.</summary>
+    public async Task RunAsync(LeaseFence fence, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var deciding = DecideAsync(fence, stop.Token);
+        var executing = ExecuteAsync(fence, stop.Token);
+        var first = await Task.WhenAny(deciding, executing).ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(deciding, executing).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!first.IsFaulted)
+        {
+        }
+
+        await first.ConfigureAwait(false);
+    }
+
+    private async Task DecideAsync(LeaseFence fence, CancellationToken cancellationToken)
+    {
+        var position = await store.Coordination.GetCheckpointAsync(consumer.Name, cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var events = await store.ReadAllAsync(position, options.SubscriptionBatchSize, cancellationToken).ConfigureAwait(false);
+            if (events.Count == 0)
+            {
+                await store.WaitForCommitAsync(position, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var outbox = await consumer.DecideAsync(events, cancellationToken).ConfigureAwait(false);
+            var checkpoint = events[^1].Position;
+            // A decision made is stored even when the node is stopping, so a clean restart never decides again.
+            await store.Coordination.CommitDecisionAsync(
+                new SubscriptionDecision(fence, consumer.Name, checkpoint, outbox, time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
+            position = checkpoint;
+            if (outbox.Count > 0)
+            {
+                _outboxWake.Wake();
+            }
+        }
+    }
+
+    private async Task ExecuteAsync(LeaseFence fence, CancellationToken cancellationToken)
+    {
+        const int batch = 64;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var due = await store.Coordination.GetDueOutboxAsync(consumer.Name, time.GetUtcNow(), batch, cancellationToken).ConfigureAwait(false);
+            foreach (var entry in due)
+            {
+                await ExecuteOneAsync(fence, entry, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (due.Count == batch)
+            {
+                continue;
+            }
+
+            // Sleep until the next retry is due, a new decision wakes us, or the poll interval passes.
+            var next = await store.Coordination.GetNextOutboxDueAsync(consumer.Name, cancellationToken).ConfigureAwait(false);
+            var wait = options.TimerPollInterval * 2;
+            if (next is { } nextDue)
+            {
+                wait = TimeSpan.FromTicks(Math.Clamp((nextDue - time.GetUtcNow()).Ticks, 0, wait.Ticks));
+            }
+
+            await _outboxWake.WaitAsync(wait, time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ExecuteOneAsync(LeaseFence fence, OutboxEntry entry, CancellationToken cancellationToken)
+    {
+        OutboxOutcome outcome;
+        try
+        {
+            await consumer.ExecuteAsync(entry, cancellationToken).ConfigureAwait(false);
+            outcome = new OutboxOutcome(entry.Id, OutboxStatus.Done, time.GetUtcNow());
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            var attempt = entry.Attempts + 1;
+            var now = time.GetUtcNow();
+            if (attempt >= options.OutboxMaxAttempts)
+            {
+                OutboxGaveUp(logger, ex, consumer.Name, entry.Key, attempt);
+                outcome = new OutboxOutcome(entry.Id, OutboxStatus.Failed, now, Error: Describe(ex));
+            }
+            else
+            {
+                var backoff = TimeSpan.FromTicks(Math.Min(options.OutboxMaxBackoff.Ticks, options.OutboxBackoff.Ticks * (1L << Math.Min(attempt - 1, 30))));
+                OutboxRetry(logger, ex, consumer.Name, entry.Key, attempt, backoff);
+                outcome = new OutboxOutcome(entry.Id, OutboxStatus.Pending, now, now + backoff, Describe(ex));
+            }
+        }
+
+        await store.Coordination.RecordOutboxOutcomeAsync(fence, outcome, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private static string Describe(Exception ex)
+    {
+        var text = ex.GetType().Name + ": " + ex.Message;
+        return text.Length <= 2000 ? text : text[..2000];
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscription {Subscription}: outbox row {Key} failed (attempt {Attempt}); retrying in {Backoff}")]
+    private static partial void OutboxRetry(ILogger logger, Exception ex, string subscription, string key, int attempt, TimeSpan backoff);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Subscription {Subscription}: outbox row {Key} failed for good after {Attempt} attempts")]
+    private static partial void OutboxGaveUp(ILogger logger, Exception ex, string subscription, string key, int attempt);
+}

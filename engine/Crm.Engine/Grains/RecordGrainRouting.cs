@@ -1,0 +1,33 @@
+using Crm.Engine.Domain;
+
+namespace Crm.Engine.Grains;
+
+/// <summary>Finds the grain of a record by its type: each record type has its own grain interface.</summary>
+internal static class RecordGrainRouting
+{
+    /// <summary>The record's grain, or null for an unknown type.</summary>
+    public static IRecordGrain? Get(IGrainFactory grains, string tenant, string type, string id)
+    {
+        var key = RecordIds.GrainKey(tenant, id);
+        return type switch
+        {
+            RecordTypes.Contact => grains.GetGrain<IContactGrain>(key),
+            RecordTypes.Account => grains.GetGrain<IAccountGrain>(key),
+            RecordTypes.Deal => grains.GetGrain<IDealGrain>(key),
+            RecordTypes.Case => grains.GetGrain<ICaseGrain>(key),
+            RecordTypes.Interaction => grains.GetGrain<IInteractionGrain>(key),
+            RecordTypes.Task => grains.GetGrain<ITaskGrain>(key),
+            RecordTypes.User => grains.GetGrain<IUserGrain>(key),
+            RecordTypes.Team => grains.GetGrain<ITeamGrain>(key),
+            RecordTypes.Queue => grains.GetGrain<IQueueGrain>(key),
+            _ => null,
+        };
+    }
+
+    /// <summary>The grain owning a record stream <c>{type}/{id}</c>, or null when the stream is not a record's.</summary>
+    public static IRecordGrain? ForStream(IGrainFactory grains, string tenant, string streamId)
+    {
+        var slash = streamId.IndexOf('/');
+        return slash <= 0 ? null : Get(grains, tenant, streamId[..slash], streamId[(slash + 1)..]);
+    }
+}
