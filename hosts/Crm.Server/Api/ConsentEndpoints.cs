@@ -79,7 +79,7 @@ internal static class ConsentEndpoints
 
     private static string Lower(ConsentStatus s) => s.ToString().ToLowerInvariant();
 
-    private static string? OptionalString(JsonObject body, string name) => body[name] switch
+    internal static string? OptionalString(JsonObject body, string name) => body[name] switch
     {
         null => null,
         JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),

@@ -43,6 +43,7 @@ internal static class RecordEndpoints
         g.MapPost("/{id}/links", (HttpContext http, CallerContext rc, string id) => LinkAsync(http, rc, type, id)).WithName($"link-{type}").Accepts<JsonObject>("application/json");
         g.MapDelete("/{id}/links/{targetType}/{targetId}", (CallerContext rc, string id, string targetType, string targetId) =>
             UnlinkAsync(rc, type, id, targetType, targetId)).WithName($"unlink-{type}");
+        g.MapTimers(type);
         g.MapPost("/batch", (HttpContext http, CallerContext rc) => BatchAsync(http, rc, type)).WithName($"batch-{type}").Accepts<JsonObject>("application/json");
         if (Domain.HasExternalId(type))
         {
