@@ -64,10 +64,8 @@ internal sealed class PostgreSqlCoordinationStore(NpgsqlDataSource dataSource, s
         CREATE INDEX timers_due ON {schema}.timers (due_at);
         """;
 
-    private const string OutboxColumns =
-        "id, subscription, key, kind, tenant, payload, source_event, created_at, status, attempts, next_attempt_at, last_error, completed_at";
-
-    private const string TimerColumns = "tenant, stream_id, name, due_at, payload";
+    private const string OutboxColumns = CoordinationRows.OutboxColumns;
+    private const string TimerColumns = CoordinationRows.TimerColumns;
 
     public async Task<LeaseFence?> TryAcquireLeaseAsync(string name, string owner, DateTimeOffset now, TimeSpan duration, CancellationToken cancellationToken = default)
     {
@@ -159,7 +157,7 @@ internal sealed class PostgreSqlCoordinationStore(NpgsqlDataSource dataSource, s
     {
         await using var command = dataSource.CreateCommand($"SELECT MIN(next_attempt_at) FROM {schema}.outbox WHERE subscription = @s AND status = 0");
         command.Parameters.AddWithValue("s", subscription);
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long ticks ? Utc(ticks) : null;
+        return CoordinationRows.Time(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false));
     }
 
     public Task RecordOutboxOutcomeAsync(LeaseFence fence, OutboxOutcome outcome, CancellationToken cancellationToken = default)
@@ -196,7 +194,7 @@ internal sealed class PostgreSqlCoordinationStore(NpgsqlDataSource dataSource, s
     public async Task<DateTimeOffset?> GetNextTimerDueAsync(CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand($"SELECT MIN(due_at) FROM {schema}.timers");
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long ticks ? Utc(ticks) : null;
+        return CoordinationRows.Time(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false));
     }
 
     public async Task<IReadOnlyList<DurableTimer>> GetTimersOfStreamAsync(string tenant, string streamId, CancellationToken cancellationToken = default)
@@ -250,45 +248,13 @@ internal sealed class PostgreSqlCoordinationStore(NpgsqlDataSource dataSource, s
         command.Parameters.AddWithValue("x", bound);
         command.Parameters.AddWithValue("max", (long)maxCount);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var entries = new List<OutboxEntry>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            entries.Add(new OutboxEntry
-            {
-                Id = reader.GetInt64(0),
-                Subscription = reader.GetString(1),
-                Key = reader.GetString(2),
-                Kind = reader.GetString(3),
-                Tenant = reader.GetString(4),
-                PayloadJson = reader.GetString(5),
-                SourceEventId = reader.IsDBNull(6) ? null : reader.GetGuid(6),
-                CreatedAt = Utc(reader.GetInt64(7)),
-                Status = (OutboxStatus)reader.GetInt32(8),
-                Attempts = reader.GetInt32(9),
-                NextAttemptAt = Utc(reader.GetInt64(10)),
-                LastError = reader.IsDBNull(11) ? null : reader.GetString(11),
-                CompletedAt = reader.IsDBNull(12) ? null : Utc(reader.GetInt64(12)),
-            });
-        }
-
-        return entries;
+        return await CoordinationRows.ReadOutboxAsync(reader, (r, i) => r.GetGuid(i), cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<IReadOnlyList<DurableTimer>> ReadTimersAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var timers = new List<DurableTimer>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            timers.Add(new DurableTimer(
-                reader.GetString(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                Utc(reader.GetInt64(3)),
-                reader.IsDBNull(4) ? null : reader.GetString(4)));
-        }
-
-        return timers;
+        return await CoordinationRows.ReadTimersAsync(reader, cancellationToken).ConfigureAwait(false);
     }
 
     private static void AddFence(NpgsqlCommand command, LeaseFence fence)
@@ -298,5 +264,4 @@ internal sealed class PostgreSqlCoordinationStore(NpgsqlDataSource dataSource, s
         command.Parameters.AddWithValue("e", fence.Epoch);
     }
 
-    private static DateTimeOffset Utc(long ticks) => new(ticks, TimeSpan.Zero);
 }

@@ -8,10 +8,8 @@ namespace Crm.Engine.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteCoordinationStore(GroupCommitWriter writer, ReadConnectionPool readers) : ICoordinationStore
 {
-    private const string OutboxColumns =
-        "id, subscription, key, kind, tenant, payload, source_event, created_at, status, attempts, next_attempt_at, last_error, completed_at";
-
-    private const string TimerColumns = "tenant, stream_id, name, due_at, payload";
+    private const string OutboxColumns = CoordinationRows.OutboxColumns;
+    private const string TimerColumns = CoordinationRows.TimerColumns;
 
     public Task<LeaseFence?> TryAcquireLeaseAsync(string name, string owner, DateTimeOffset now, TimeSpan duration, CancellationToken cancellationToken = default)
     {
@@ -91,7 +89,7 @@ internal sealed class SqliteCoordinationStore(GroupCommitWriter writer, ReadConn
         {
             var command = connection.Command("SELECT MIN(next_attempt_at) FROM outbox WHERE subscription = $s AND status = 0");
             command.Parameters.AddWithValue("$s", subscription);
-            return command.ExecuteScalar() is long ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : (DateTimeOffset?)null;
+            return CoordinationRows.Time(command.ExecuteScalar());
         }, cancellationToken);
 
     public Task RecordOutboxOutcomeAsync(LeaseFence fence, OutboxOutcome outcome, CancellationToken cancellationToken = default)
@@ -121,9 +119,7 @@ internal sealed class SqliteCoordinationStore(GroupCommitWriter writer, ReadConn
 
     public Task<DateTimeOffset?> GetNextTimerDueAsync(CancellationToken cancellationToken = default) =>
         readers.ReadAsync(connection =>
-            connection.Command("SELECT MIN(due_at) FROM timers").ExecuteScalar() is long ticks
-                ? new DateTimeOffset(ticks, TimeSpan.Zero)
-                : (DateTimeOffset?)null,
+            CoordinationRows.Time(connection.Command("SELECT MIN(due_at) FROM timers").ExecuteScalar()),
             cancellationToken);
 
     public Task<IReadOnlyList<DurableTimer>> GetTimersOfStreamAsync(string tenant, string streamId, CancellationToken cancellationToken = default) =>
@@ -136,53 +132,19 @@ internal sealed class SqliteCoordinationStore(GroupCommitWriter writer, ReadConn
         }, cancellationToken);
 
     private Task<IReadOnlyList<OutboxEntry>> ReadOutboxAsync(string sql, string subscription, long bound, int maxCount, CancellationToken cancellationToken) =>
-        readers.ReadAsync<IReadOnlyList<OutboxEntry>>(connection =>
+        readers.ReadAsync(connection =>
         {
             var command = connection.Command(sql);
             command.Parameters.AddWithValue("$s", subscription);
             command.Parameters.AddWithValue("$x", bound);
             command.Parameters.AddWithValue("$max", (long)maxCount);
             using var reader = command.ExecuteReader();
-            var entries = new List<OutboxEntry>();
-            while (reader.Read())
-            {
-                entries.Add(new OutboxEntry
-                {
-                    Id = reader.GetInt64(0),
-                    Subscription = reader.GetString(1),
-                    Key = reader.GetString(2),
-                    Kind = reader.GetString(3),
-                    Tenant = reader.GetString(4),
-                    PayloadJson = reader.GetString(5),
-                    SourceEventId = reader.IsDBNull(6) ? null : new Guid((byte[])reader.GetValue(6), bigEndian: true),
-                    CreatedAt = Utc(reader.GetInt64(7)),
-                    Status = (OutboxStatus)reader.GetInt64(8),
-                    Attempts = reader.GetInt32(9),
-                    NextAttemptAt = Utc(reader.GetInt64(10)),
-                    LastError = reader.IsDBNull(11) ? null : reader.GetString(11),
-                    CompletedAt = reader.IsDBNull(12) ? null : Utc(reader.GetInt64(12)),
-                });
-            }
-
-            return entries;
+            return CoordinationRows.ReadOutboxAsync(reader, (r, i) => new Guid((byte[])r.GetValue(i), bigEndian: true), CancellationToken.None).GetAwaiter().GetResult();
         }, cancellationToken);
 
     private static IReadOnlyList<DurableTimer> ReadTimers(SqliteCommand command)
     {
         using var reader = command.ExecuteReader();
-        var timers = new List<DurableTimer>();
-        while (reader.Read())
-        {
-            timers.Add(new DurableTimer(
-                reader.GetString(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                Utc(reader.GetInt64(3)),
-                reader.IsDBNull(4) ? null : reader.GetString(4)));
-        }
-
-        return timers;
+        return CoordinationRows.ReadTimersAsync(reader, CancellationToken.None).GetAwaiter().GetResult();
     }
-
-    private static DateTimeOffset Utc(long ticks) => new(ticks, TimeSpan.Zero);
 }
