@@ -4,21 +4,25 @@ namespace Crm.Engine.Access;
 
 /// <summary>
 /// Per-silo view of tenants and API keys used to authenticate requests without a grain call.
-/// The access registry grain publishes every change into it.
+/// The access registry grain publishes every change into it; in a cluster the log follower reports the versions other
+/// nodes committed, so a revoked key stops working on every node.
 /// </summary>
 public sealed class AccessDirectory(IEventStore store)
 {
+    // A read racing a commit may return the stream just before it; reading again sees it (it was committed before it was seen).
+    private const int StaleReadAttempts = 3;
     private volatile AccessState? _state;
+    private long _committed;
     private readonly SemaphoreSlim _loading = new(1, 1);
 
-    /// <summary>The current state, loaded from the store on first use.</summary>
+    /// <summary>The current state, loaded from the store on first use and again when another node changed it.</summary>
     public async ValueTask<AccessState> GetAsync(CancellationToken cancellationToken = default)
     {
-        if (_state is { } loaded) return loaded;
+        if (_state is { } loaded && !IsStale(loaded)) return loaded;
         await _loading.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_state is null)
+            for (var attempt = 0; attempt < StaleReadAttempts && (_state is null || IsStale(_state)); attempt++)
             {
                 var events = await store.ReadStreamAsync(AccessState.SystemTenant, AccessState.StreamId, 1, int.MaxValue, cancellationToken).ConfigureAwait(false);
                 Publish(AccessState.Fold(events));
@@ -46,4 +50,18 @@ public sealed class AccessDirectory(IEventStore store)
         var current = _state;
         if (current is null || current.Version <= state.Version) _state = state;
     }
+
+    /// <summary>A node committed <paramref name="version"/> of the access stream; an older view is read again.</summary>
+    internal void Observe(long version)
+    {
+        var known = Interlocked.Read(ref _committed);
+        while (version > known)
+        {
+            var seen = Interlocked.CompareExchange(ref _committed, version, known);
+            if (seen == known) return;
+            known = seen;
+        }
+    }
+
+    private bool IsStale(AccessState state) => state.Version < Interlocked.Read(ref _committed);
 }
