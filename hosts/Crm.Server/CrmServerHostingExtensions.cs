@@ -63,6 +63,8 @@ public static class CrmServerHostingExtensions
         builder.Services.AddSingleton<ActiveUsers>();
         builder.Services.AddSingleton<IStreamChangeObserver>(sp => sp.GetRequiredService<ActiveUsers>());
         builder.Services.AddScoped<CallerContext>();
+        builder.Services.AddSingleton<RequestDrain>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RequestDrain>());
         builder.Services.AddSingleton<BootstrapService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BootstrapService>());
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
@@ -106,6 +108,8 @@ public static class CrmServerHostingExtensions
     /// <summary>Maps health checks, OpenAPI (<c>/openapi/v1.json</c>), the reference (<c>/docs</c>) and <c>/api/v1</c>.</summary>
     public static WebApplication MapCrmServer(this WebApplication app)
     {
+        var drain = app.Services.GetRequiredService<RequestDrain>();
+        app.Use(drain.InvokeAsync);
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             ExceptionHandler = async context =>

@@ -1,3 +1,4 @@
+using Crm.Engine.Hosting;
 using Crm.Engine.Storage;
 
 namespace Crm.Engine.Access;
@@ -5,9 +6,10 @@ namespace Crm.Engine.Access;
 /// <summary>
 /// Per-silo view of tenants and API keys used to authenticate requests without a grain call.
 /// The access registry grain publishes every change into it; in a cluster the log follower reports the versions other
-/// nodes committed, so a revoked key stops working on every node.
+/// nodes committed, so a revoked key stops working on every node, and an unknown key is looked for in the store before
+/// it is refused, so a key issued through another node works at once.
 /// </summary>
-public sealed class AccessDirectory(IEventStore store)
+public sealed class AccessDirectory(IEventStore store, CrmEngineOptions options)
 {
     // A read racing a commit may return the stream just before it; reading again sees it (it was committed before it was seen).
     private const int StaleReadAttempts = 3;
@@ -40,10 +42,23 @@ public sealed class AccessDirectory(IEventStore store)
     public async ValueTask<ApiKeyInfo?> AuthenticateAsync(string presentedKey, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(presentedKey) || presentedKey.Length > 512) return null;
+        var hash = ApiKeys.Hash(presentedKey);
         var state = await GetAsync(cancellationToken).ConfigureAwait(false);
-        var key = state.FindByHash(ApiKeys.Hash(presentedKey));
+        var key = state.FindByHash(hash);
+        if (key is null && options.StoreIsShared && await HasNewerEventsAsync(state, cancellationToken).ConfigureAwait(false))
+        {
+            // Issued through another node a moment ago; its log follower has not reported it yet.
+            Observe(state.Version + 1);
+            state = await GetAsync(cancellationToken).ConfigureAwait(false);
+            key = state.FindByHash(hash);
+        }
+
         return key is { RevokedAt: null } && state.HasTenant(key.Tenant) ? key : null;
     }
+
+    // One indexed read of at most one event: what an unknown key costs.
+    private async Task<bool> HasNewerEventsAsync(AccessState state, CancellationToken cancellationToken) =>
+        (await store.ReadStreamAsync(AccessState.SystemTenant, AccessState.StreamId, state.Version + 1, 1, cancellationToken).ConfigureAwait(false)).Count > 0;
 
     internal void Publish(AccessState state)
     {
