@@ -52,6 +52,9 @@ public sealed partial class ServerNode : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>The running process's id, for CPU accounting.</summary>
+    public int? ProcessId => IsRunning ? _process!.Id : null;
+
     /// <summary>Starts the process and waits until <c>/health/ready</c> answers 200.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {

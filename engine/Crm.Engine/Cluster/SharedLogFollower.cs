@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Crm.Engine.Access;
 using Crm.Engine.Settings;
 using Crm.Engine.Storage;
@@ -22,6 +23,10 @@ internal sealed partial class SharedLogFollower(
 {
     private const int PageSize = 1000;
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+
+    // At most ten rounds a second, however fast the cluster writes: under load a round reads many events at once
+    // instead of two queries per append, and a change still reaches every node well within a second.
+    private static readonly TimeSpan MinRoundInterval = TimeSpan.FromMilliseconds(100);
     private readonly IStreamChangeObserver[] _observers = [.. observers];
     private readonly CancellationTokenSource _stopping = new();
     private Task _following = Task.CompletedTask;
@@ -51,6 +56,7 @@ internal sealed partial class SharedLogFollower(
     {
         while (!stopping.IsCancellationRequested)
         {
+            var round = Stopwatch.StartNew();
             try
             {
                 await store.WaitForCommitAsync(Position, stopping).ConfigureAwait(false);
@@ -65,6 +71,11 @@ internal sealed partial class SharedLogFollower(
                     }
                 }
                 while (page.Count == PageSize);
+
+                if (round.Elapsed < MinRoundInterval)
+                {
+                    await Task.Delay(MinRoundInterval - round.Elapsed, stopping).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
