@@ -44,16 +44,7 @@ internal static class ClusterBenchmark
             var (raw, rawDetails) = await RunRawAsync(postgres, ContactAppends.Build(contacts.Take(rawRows).ToList()));
             var version = await ScalarAsync<string>(postgres.ConnectionString, "SHOW server_version");
 
-            var environment = new Dictionary<string, string>
-            {
-                ["Crm__Cluster__Provider"] = "PostgreSql",
-                ["ConnectionStrings__Crm"] = $"Host=127.0.0.1;Port={postgres.Port};Username=postgres;Database=postgres;Maximum Pool Size=64",
-                ["Crm__Cluster__ClusterId"] = "bench",
-                ["Crm__Auth__BootstrapKey"] = Key,
-                ["Crm__RateLimit__PermitsPerSecond"] = "1000000",
-                ["Crm__RateLimit__Burst"] = "1000000",
-                ["Logging__LogLevel__Default"] = "Warning",
-            };
+            var environment = ServerNode.ClusterEnvironment(postgres.Port, "bench", Key, poolSize: 64);
 
             var phases = new List<Phase>();
             for (var size = 1; size <= 3; size++)

@@ -38,6 +38,22 @@ public sealed partial class ServerNode : IAsyncDisposable
         Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
+    /// <summary>
+    /// The configuration every node of a test cluster shares: cluster mode on the PostgreSQL server at
+    /// <paramref name="postgresPort"/>, the bootstrap <paramref name="adminKey"/>, rate limits out of the way, logs at Warning.
+    /// </summary>
+    public static Dictionary<string, string> ClusterEnvironment(int postgresPort, string clusterId, string adminKey, int poolSize) => new()
+    {
+        ["Crm__Cluster__Provider"] = "PostgreSql",
+        ["ConnectionStrings__Crm"] = $"Host=127.0.0.1;Port={postgresPort};Username=postgres;Database=postgres;Maximum Pool Size={poolSize}",
+        ["Crm__Cluster__ClusterId"] = clusterId,
+        ["Crm__Auth__BootstrapKey"] = adminKey,
+        ["Crm__RateLimit__PermitsPerSecond"] = "1000000",
+        ["Crm__RateLimit__Burst"] = "1000000",
+        ["Logging__LogLevel__Default"] = "Warning",
+        ["DOTNET_NOLOGO"] = "1",
+    };
+
     /// <summary>1, 2 or 3.</summary>
     public int Number { get; }
 

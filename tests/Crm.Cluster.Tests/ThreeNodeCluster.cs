@@ -28,20 +28,10 @@ public sealed class ThreeNodeCluster(LocalPostgreSqlServer postgres) : IAsyncLif
     public async ValueTask InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
-        var environment = new Dictionary<string, string>
-        {
-            ["Crm__Cluster__Provider"] = "PostgreSql",
-            ["ConnectionStrings__Crm"] = $"Host=127.0.0.1;Port={postgres.Port};Username=postgres;Database=postgres;Maximum Pool Size=40",
-            ["Crm__Cluster__ClusterId"] = "cluster-tests",
-            ["Crm__Auth__BootstrapKey"] = BootstrapKey,
-            ["Crm__RateLimit__PermitsPerSecond"] = "100000",
-            ["Crm__RateLimit__Burst"] = "100000",
-            // A killed node is declared dead after a few missed probes; the default 5 s probe would make the test wait ~15 s.
-            ["Crm__Cluster__Membership__ProbeTimeout"] = "00:00:02",
-            ["Logging__LogLevel__Default"] = "Warning",
-            ["Logging__LogLevel__Crm"] = "Information",
-            ["DOTNET_NOLOGO"] = "1",
-        };
+        var environment = ServerNode.ClusterEnvironment(postgres.Port, "cluster-tests", BootstrapKey, poolSize: 40);
+        // A killed node is declared dead after a few missed probes; the default 5 s probe would make the test wait ~15 s.
+        environment["Crm__Cluster__Membership__ProbeTimeout"] = "00:00:02";
+        environment["Logging__LogLevel__Crm"] = "Information";
         Nodes = [.. Enumerable.Range(1, 3).Select(n => new ServerNode(n, environment, _directory))];
         // Together, as a deployment would: the schema scripts and the bootstrap tenant are made once.
         await Task.WhenAll(Nodes.Select(n => n.StartAsync()));
