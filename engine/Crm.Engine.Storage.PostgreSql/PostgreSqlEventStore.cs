@@ -30,6 +30,7 @@ public sealed class PostgreSqlEventStore : IEventStore
         var schema = options.Schema;
         _appender = new StreamAppender(dataSource, schema);
         ReadModel = new PostgreSqlRecordReadModel(dataSource, schema);
+        Coordination = new PostgreSqlCoordinationStore(dataSource, schema);
         _streamEvents =
             $"SELECT {EventRows.Columns} FROM {schema}.events WHERE tenant = @t AND stream_id = @s AND version >= @from ORDER BY version LIMIT @max";
 
@@ -77,11 +78,19 @@ public sealed class PostgreSqlEventStore : IEventStore
     public IRecordReadModel ReadModel { get; }
 
     /// <inheritdoc />
+    public ICoordinationStore Coordination { get; }
+
+    /// <inheritdoc />
     public async Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default)
     {
         AppendValidation.Validate(request);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
+        if (request.Fence is not null || request.EffectKey is not null || request.FiresTimer is not null || request.ScheduleTimers.Count > 0 || request.CancelTimers.Count > 0)
+        {
+            throw new NotSupportedException("Timers, effect keys and fences in appends are not written by this store yet.");
+        }
+
         var result = await _appender.AppendAsync(request, cancellationToken).ConfigureAwait(false);
         Interlocked.Exchange(ref _committed, NewSignal()).TrySetResult();
         return result;

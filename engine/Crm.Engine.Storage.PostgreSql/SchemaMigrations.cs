@@ -81,6 +81,7 @@ internal static class SchemaMigrations
             CREATE INDEX links_by_target ON {schema}.links (tenant, target_stream, owner_type);
             CREATE INDEX events_by_stream_position ON {schema}.events (tenant, stream_id, position);
             """),
+        (2, PostgreSqlCoordinationStore.Migration),
     ];
 
     /// <summary>The schema version this build writes.</summary>

@@ -1,8 +1,10 @@
 using System.Threading.RateLimiting;
+using Crm.Engine.Cluster;
 using Crm.Engine.Hosting;
 using Crm.Engine.Storage.Sqlite;
 using Crm.Server.Api;
 using Crm.Server.Auth;
+using Crm.Server.Cluster;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -14,7 +16,10 @@ namespace Crm.Server;
 /// <summary>Wires the server: engine, authentication, problems, rate limits, health, OpenAPI, routes.</summary>
 public static class CrmServerHostingExtensions
 {
-    /// <summary>Adds the engine (SQLite under <c>Crm:DataPath</c>) and the API's services.</summary>
+    /// <summary>
+    /// Adds the engine and the API's services: single-node on SQLite under <c>Crm:DataPath</c>, or with
+    /// <c>Crm:Cluster:Provider=PostgreSql</c> a node of a cluster sharing the database <c>ConnectionStrings:Crm</c>.
+    /// </summary>
     public static WebApplicationBuilder AddCrmServer(this WebApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(CrmServerOptions.SectionName);
@@ -28,6 +33,8 @@ public static class CrmServerHostingExtensions
             Burst = section.GetValue<int?>("RateLimit:Burst") ?? 1000,
         };
         Validate(options);
+        var cluster = CrmClusterOptions.Bind(builder.Configuration);
+        cluster.Validate();
         builder.Services.AddSingleton(Options.Create(options));
 
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]) &&
@@ -39,6 +46,12 @@ public static class CrmServerHostingExtensions
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxBodyBytes + 1);
         builder.AddCrmEngine(o =>
         {
+            if (cluster.Provider == ClusterProvider.PostgreSql)
+            {
+                o.UseCrmCluster(cluster, builder.Configuration);
+                return;
+            }
+
             o.UseSqlite(Path.Combine(options.DataPath, "crm.db"));
             if (section.GetValue<int?>("Silo:Port") is { } siloPort) o.SiloPort = siloPort;
             if (section.GetValue<int?>("Silo:GatewayPort") is { } gatewayPort) o.GatewayPort = gatewayPort;
@@ -48,7 +61,10 @@ public static class CrmServerHostingExtensions
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddSingleton<ActiveUsers>();
+        builder.Services.AddSingleton<IStreamChangeObserver>(sp => sp.GetRequiredService<ActiveUsers>());
         builder.Services.AddScoped<CallerContext>();
+        builder.Services.AddSingleton<RequestDrain>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RequestDrain>());
         builder.Services.AddSingleton<BootstrapService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BootstrapService>());
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
@@ -92,6 +108,8 @@ public static class CrmServerHostingExtensions
     /// <summary>Maps health checks, OpenAPI (<c>/openapi/v1.json</c>), the reference (<c>/docs</c>) and <c>/api/v1</c>.</summary>
     public static WebApplication MapCrmServer(this WebApplication app)
     {
+        var drain = app.Services.GetRequiredService<RequestDrain>();
+        app.Use(drain.InvokeAsync);
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             ExceptionHandler = async context =>

@@ -57,11 +57,20 @@ internal sealed record BenchmarkOptions
     /// <summary>Concurrent HTTP clients of (e), and concurrent loops of its in-process comparison.</summary>
     public int RestClients { get; init; } = 64;
 
+    /// <summary>Creates of (g) through each cluster size (1, 2, 3 nodes), after <see cref="ClusterWarmUp"/> untimed ones.</summary>
+    public int ClusterCreates { get; init; } = 10_000;
+
+    /// <summary>Untimed creates of (g) for each cluster size: the new node's code gets compiled.</summary>
+    public int ClusterWarmUp { get; init; } = 3_000;
+
+    /// <summary>Appends' rows written by (g)'s raw Npgsql baseline.</summary>
+    public int RawPostgreSqlRows { get; init; } = 30_000;
+
     /// <summary>Run the diagnostic variants that explain where a create's time goes.</summary>
     public bool Diagnostics { get; init; } = true;
 
-    /// <summary>Benchmarks to run, of a, b, c, d, e.</summary>
-    public string Only { get; init; } = "abcde";
+    /// <summary>Benchmarks to run, of a, b, c, d, e, g.</summary>
+    public string Only { get; init; } = "abcdeg";
 
     public bool Runs(char benchmark) => Only.Contains(benchmark, StringComparison.Ordinal);
 
@@ -80,6 +89,9 @@ internal sealed record BenchmarkOptions
         QueryWarmUp = 100,
         RestOperations = 5_000,
         RestWarmUp = 2_000,
+        ClusterCreates = 1_000,
+        ClusterWarmUp = 300,
+        RawPostgreSqlRows = 3_000,
     };
 
     public static BenchmarkOptions Parse(string[] args)
@@ -104,13 +116,13 @@ internal sealed record BenchmarkOptions
             {
                 options = options with { RestClients = clients };
             }
-            else if (arg.StartsWith("--only=", StringComparison.Ordinal) && arg.Length > 7 && arg[7..].All(c => c is 'a' or 'b' or 'c' or 'd' or 'e' or ','))
+            else if (arg.StartsWith("--only=", StringComparison.Ordinal) && arg.Length > 7 && arg[7..].All(c => c is 'a' or 'b' or 'c' or 'd' or 'e' or 'g' or ','))
             {
                 options = options with { Only = arg[7..] };
             }
             else
             {
-                throw new ArgumentException($"Unknown argument '{arg}'. Usage: [--quick] [--no-diagnostics] [--only=a,b,c,d,e] [--in-flight=512] [--clients=64]");
+                throw new ArgumentException($"Unknown argument '{arg}'. Usage: [--quick] [--no-diagnostics] [--only=a,b,c,d,e,g] [--in-flight=512] [--clients=64]");
             }
         }
 

@@ -29,7 +29,8 @@ void Progress(string message) => Console.Error.WriteLine($"[{total.Elapsed:mm\\:
 var writes = options.Writes + options.WriteWarmUp;
 var appendCount = Math.Max(options.Runs('a') || options.Runs('b') ? writes : 0, options.Runs('d') ? options.SearchContacts : 0);
 var restContacts = options.Runs('e') ? 2 * (options.RestOperations + options.RestWarmUp) : 0;
-var largest = Math.Max(Math.Max(appendCount, restContacts), options.Runs('c') ? options.Creates + options.CreateWarmUp : 0);
+var clusterContacts = options.Runs('g') ? options.RawPostgreSqlRows + 3 * (options.ClusterCreates + options.ClusterWarmUp) : 0;
+var largest = new[] { appendCount, restContacts, clusterContacts, options.Runs('c') ? options.Creates + options.CreateWarmUp : 0 }.Max();
 Progress($"Generating {largest:N0} contacts and {appendCount:N0} appends");
 var contacts = ContactFaker.Generate(largest);
 var appends = ContactAppends.Build(contacts[..Math.Max(appendCount, 1)]);
@@ -186,6 +187,31 @@ if (options.Runs('e'))
     notes.Add($"(e) in-process creates: {e.ClientCreates.Details}");
 }
 
+TextTable? cluster = null;
+if (options.Runs('g'))
+{
+    var g = await ClusterBenchmark.RunAsync(contacts, options.ClusterCreates, options.ClusterWarmUp, options.RestClients, options.RawPostgreSqlRows, Progress);
+    var raw = g.Raw;
+    summary.Add("(g) raw Npgsql, batched, 1 connection", Count(raw.Operations), Seconds(raw.Elapsed), $"{raw.PerSecond:N0} rows/s", Ratio(raw.PerSecond),
+        $"{raw.CpuMicrosPerOp:N1}", $"{raw.AllocatedKbPerOp:N2}", "-");
+    foreach (var phase in g.Phases)
+    {
+        var m = phase.Measurement;
+        summary.Add($"(g) POST /api/v1/contacts, {phase.Nodes} node{(phase.Nodes > 1 ? "s" : "")} on PostgreSQL", Count(m.Operations), Seconds(m.Elapsed),
+            $"{m.PerSecond:N0} creates/s", $"{m.PerSecond / raw.PerSecond:P1} of raw", $"{phase.NodeCpuMicros + phase.ClientCpuMicros + phase.OtherCpuMicros:N1}", "n/a", "-");
+    }
+
+    cluster = new TextTable($"(g) nodes ({options.RestClients} HTTP clients spread across them, PostgreSQL {g.PostgreSqlVersion})", "Creates/s", "p50 ms", "p99 ms", "max ms",
+        "Failed", "Node CPU us/op", "PostgreSQL+other us/op", "Client us/op", "Commits/create", "Node start s");
+    foreach (var phase in g.Phases)
+    {
+        cluster.Add($"{phase.Nodes}", $"{phase.Measurement.PerSecond:N0}", $"{phase.P50Ms:N1}", $"{phase.P99Ms:N1}", $"{phase.MaxMs:N1}", Count(phase.Failed),
+            $"{phase.NodeCpuMicros:N0}", $"{phase.OtherCpuMicros:N0}", $"{phase.ClientCpuMicros:N0}", $"{phase.CommitsPerCreate:N2}", $"{phase.StartUp.TotalSeconds:N1}");
+    }
+
+    notes.Add($"(g) raw: {g.RawDetails}. CPU of (g) rows is all processes' (nodes + PostgreSQL + client) per create; every process shares the same {Environment.ProcessorCount} cores.");
+}
+
 Console.WriteLine();
 Console.WriteLine($"Crm.Engine benchmarks ({(options.Quick ? "quick" : "full")}) on {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, " +
     $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC, SQLite {SqliteVersion()}, synchronous=FULL, WAL, temp dir {Path.GetTempPath()}");
@@ -209,6 +235,12 @@ if (rest is not null)
 {
     Console.WriteLine();
     Console.Write(rest);
+}
+
+if (cluster is not null)
+{
+    Console.WriteLine();
+    Console.Write(cluster);
 }
 
 if (options.Runs('c') && options.Diagnostics)

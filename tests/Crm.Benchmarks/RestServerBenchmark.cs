@@ -227,33 +227,15 @@ internal static class RestServerBenchmark
         var latencies = new double[operations];
         metrics?.Reset();
         var writer = metrics is null ? null : ThreadClock.StoreWriter();
-        var machineBefore = MachineBusySeconds();
+        var machineBefore = MachineCpu.BusySeconds();
         var probe = Measurement.Start();
         await run(latencies);
         var measurement = probe.Stop(operations);
-        var others = Math.Max(0, (MachineBusySeconds() - machineBefore) / measurement.Elapsed.TotalSeconds - measurement.CoresBusy);
+        var others = Math.Max(0, (MachineCpu.BusySeconds() - machineBefore) / measurement.Elapsed.TotalSeconds - measurement.CoresBusy);
         var details = metrics is null ? "" : metrics.Describe(measurement.Elapsed) + "; " + writer!.Describe(measurement.Elapsed);
         Array.Sort(latencies);
-        return new Phase(measurement, Percentile(latencies, 0.50), Percentile(latencies, 0.99), latencies[^1], double.IsFinite(others) ? others : double.NaN, details);
+        return new Phase(measurement, MachineCpu.Percentile(latencies, 0.50), MachineCpu.Percentile(latencies, 0.99), latencies[^1], double.IsFinite(others) ? others : double.NaN, details);
     }
-
-    /// <summary>CPU time all processes of the machine have used, in seconds, from <c>/proc/stat</c>; NaN where it is missing.</summary>
-    private static double MachineBusySeconds()
-    {
-        try
-        {
-            // cpu  user nice system idle iowait irq softirq steal ..., in clock ticks of 1/100 s.
-            var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            long Field(int i) => long.Parse(fields[i], System.Globalization.CultureInfo.InvariantCulture);
-            return (Field(1) + Field(2) + Field(3) + Field(6) + Field(7) + Field(8)) / 100.0;
-        }
-        catch (IOException)
-        {
-            return double.NaN;
-        }
-    }
-
-    private static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     /// <summary>Runs <paramref name="call"/> for indexes <c>start</c> to <c>start + count - 1</c> from <paramref name="loops"/> concurrent loops.</summary>
     private static Task RunAsync(int start, int count, int loops, double[]? latencies, Func<int, Task> call)

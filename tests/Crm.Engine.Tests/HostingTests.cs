@@ -53,6 +53,20 @@ public sealed class HostingTests
         Assert.Contains("UseSqlite", ex.Message);
     }
 
+    [Fact]
+    public async Task A_store_that_cannot_be_opened_fails_start_up_with_a_clear_message()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.SetMinimumLevel(LogLevel.None);
+        builder.AddCrmEngine(o => o.UseEventStore(
+            (_, _) => Task.FromException<Storage.IEventStore>(new InvalidOperationException("connection refused (127.0.0.1:1)")), sharedByNodes: true));
+        using var host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<EventStoreUnavailableException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("could not open its event store", ex.Message);
+        Assert.Contains("connection refused (127.0.0.1:1)", ex.Message);
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

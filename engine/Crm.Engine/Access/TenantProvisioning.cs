@@ -26,7 +26,18 @@ public sealed class TenantProvisioning(IGrainFactory grains, ICrmClient crm)
     public async Task<IssuedApiKey?> EnsureBootstrapAsync(string tenant, string? presetKey)
     {
         var tenants = await Registry.ListTenantsAsync();
-        if (tenants.All(t => t.Id != tenant)) await Registry.CreateTenantAsync(tenant, tenant, Actor.System);
+        if (tenants.All(t => t.Id != tenant))
+        {
+            try
+            {
+                await Registry.CreateTenantAsync(tenant, tenant, Actor.System);
+            }
+            catch (RecordExistsException)
+            {
+                // Another node of the cluster created it first.
+            }
+        }
+
         await EnsureAdminUserAsync(tenant, "Administrator", "admin@localhost.localdomain", Actor.System);
         if (presetKey is not null) return await Registry.IssueKeyAsync(tenant, AdminUserId, CrmRole.Admin, "bootstrap key", presetKey, Actor.System);
         var keys = await Registry.ListKeysAsync(tenant);

@@ -231,6 +231,7 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
     private async Task<CrmRecord> ExecuteAsync(WriteOptions options, bool optimistic, Action<EventBatch, TenantSettings> decide)
     {
         if (!optimistic) await EnsureLoadedAsync();
+        var settingsRechecked = false;
         for (var attempt = 0; ; attempt++)
         {
             var blind = !_loaded;
@@ -243,7 +244,18 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
             var now = time.GetUtcNow();
             if (now < State.LastEventTime) now = State.LastEventTime;
             var batch = new EventBatch(Tenant, StreamId, State.Version, now, options, Actor.System);
-            decide(batch, tenantSettings);
+            try
+            {
+                decide(batch, tenantSettings);
+            }
+            catch (ValidationException) when (!settingsRechecked)
+            {
+                // A custom field or pipeline defined through another node a moment ago: check once against the store.
+                settingsRechecked = true;
+                if (await settings.RefreshIfBehindAsync(Tenant)) continue;
+                throw;
+            }
+
             if (batch.IsEmpty) return RecordProjection.ToRecord(State, tenantSettings);
 
             var expectedVersion = State.Version;

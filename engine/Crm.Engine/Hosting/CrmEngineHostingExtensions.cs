@@ -16,7 +16,8 @@ namespace Crm.Engine.Hosting;
 public static class CrmEngineHostingExtensions
 {
     /// <summary>
-    /// Adds the engine with its own single-node Orleans silo on localhost, and registers <see cref="ICrmClient"/>.
+    /// Adds the engine with its own Orleans silo, single-node on localhost unless <see cref="CrmEngineOptions.UseClustering"/>
+    /// says otherwise, and registers <see cref="ICrmClient"/>.
     /// Example: <c>builder.AddCrmEngine(o => o.UseSqlite("data/crm.db"));</c>
     /// </summary>
     public static IHostApplicationBuilder AddCrmEngine(this IHostApplicationBuilder builder, Action<CrmEngineOptions> configure)
@@ -26,9 +27,12 @@ public static class CrmEngineHostingExtensions
         configure(probe);
         // The silo watchdog reports a spurious multi-minute stall at start-up on some hosts; real stalls are still errors.
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
+        // Orleans' placement logs every placement attempt at Information through Polly.
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(probe.SiloPort ?? FreeTcpPort(), probe.GatewayPort ?? 0, serviceId: "crm", clusterId: "crm-local");
+            if (probe.Clustering is { } clustering) clustering(silo);
+            else silo.UseLocalhostClustering(probe.SiloPort ?? FreeTcpPort(), probe.GatewayPort ?? 0, serviceId: "crm", clusterId: "crm-local");
             silo.AddCrmEngine(configure);
         });
         return builder;
@@ -42,7 +46,7 @@ public static class CrmEngineHostingExtensions
         configure(options);
         if (options.StoreFactory is null)
         {
-            throw new InvalidOperationException("Crm.Engine needs an event store: call o.UseSqlite(\"data/crm.db\") (package Crm.Engine.Storage.Sqlite) in AddCrmEngine.");
+            throw new InvalidOperationException("Crm.Engine needs an event store: call o.UseSqlite(\"data/crm.db\") (package Crm.Engine.Storage.Sqlite) or o.UsePostgreSql(connectionString) (package Crm.Engine.Storage.PostgreSql) in AddCrmEngine.");
         }
 
         RecordIdsGuard(options.DefaultTenant);
@@ -52,11 +56,17 @@ public static class CrmEngineHostingExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<EventStoreLifetime>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<EventStoreLifetime>());
-        services.AddSingleton<IEventStore>(sp => new NonOwningEventStore(sp.GetRequiredService<EventStoreLifetime>().Store));
+        services.AddSingleton<IEventStore>(sp => new NonOwningEventStore(sp.GetRequiredService<EventStoreLifetime>()));
         services.AddSingleton<Coordination.CoordinationRuntime>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Coordination.CoordinationRuntime>());
         services.AddSingleton<TenantSettingsProvider>();
         services.AddSingleton<Access.AccessDirectory>();
+        if (options.StoreIsShared)
+        {
+            services.AddSingleton<Cluster.SharedLogFollower>();
+            services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Cluster.SharedLogFollower>());
+        }
+
         services.AddSingleton<Access.TenantProvisioning>();
         services.AddSingleton<ICrmClient>(sp => new CrmClient(sp.GetRequiredService<IGrainFactory>(), options.DefaultTenant, options.DefaultActor));
         services.Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromMinutes(10));

@@ -20,12 +20,42 @@ public sealed class CrmEngineOptions
     /// <summary>Leases, retries and polling of the once-per-cluster services (log subscriptions, outbox, timers).</summary>
     public Coordination.CoordinationOptions Coordination { get; } = new();
 
-    internal Func<IServiceProvider, IEventStore>? StoreFactory { get; private set; }
+    internal Func<IServiceProvider, CancellationToken, Task<IEventStore>>? StoreFactory { get; private set; }
 
-    /// <summary>Uses the given event store (storage packages call this from <c>UseSqlite</c>, <c>UsePostgreSql</c>).</summary>
+    /// <summary>True when other processes append to the same store, so each node follows the log to keep its caches current.</summary>
+    internal bool StoreIsShared { get; private set; }
+
+    internal Action<ISiloBuilder>? Clustering { get; private set; }
+
+    /// <summary>Uses the given event store (storage packages call this from <c>UseSqlite</c>).</summary>
     public CrmEngineOptions UseEventStore(Func<IServiceProvider, IEventStore> factory)
     {
-        StoreFactory = factory;
+        ArgumentNullException.ThrowIfNull(factory);
+        return UseEventStore((services, _) => Task.FromResult(factory(services)), sharedByNodes: false);
+    }
+
+    /// <summary>
+    /// Uses an event store opened asynchronously when the silo starts (storage packages call this from
+    /// <c>UsePostgreSql</c>). <paramref name="sharedByNodes"/>: other processes append to the same store (a cluster);
+    /// every node then follows the log and refreshes its settings and access caches when another node changes them.
+    /// </summary>
+    public CrmEngineOptions UseEventStore(Func<IServiceProvider, CancellationToken, Task<IEventStore>> open, bool sharedByNodes)
+    {
+        ArgumentNullException.ThrowIfNull(open);
+        StoreFactory = open;
+        StoreIsShared = sharedByNodes;
+        return this;
+    }
+
+    /// <summary>
+    /// Replaces the single-node localhost clustering of a self-hosted silo: <paramref name="configure"/> sets the
+    /// silo's clustering, endpoints and providers (a host's cluster mode calls this). Ignored when the engine is added
+    /// to a silo the application configures itself.
+    /// </summary>
+    public CrmEngineOptions UseClustering(Action<ISiloBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Clustering = configure;
         return this;
     }
 }

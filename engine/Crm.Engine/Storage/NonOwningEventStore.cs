@@ -1,26 +1,30 @@
+using Crm.Engine.Hosting;
+
 namespace Crm.Engine.Storage;
 
 /// <summary>
 /// The store as handed out by dependency injection: the container must not dispose it, because
-/// <c>EventStoreLifetime</c> closes it at the right point of silo shutdown.
+/// <c>EventStoreLifetime</c> opens it when the silo starts and closes it at the right point of silo shutdown.
 /// </summary>
-internal sealed class NonOwningEventStore(IEventStore inner) : IEventStore
+internal sealed class NonOwningEventStore(EventStoreLifetime lifetime) : IEventStore
 {
-    public IRecordReadModel ReadModel => inner.ReadModel;
+    private IEventStore Inner => lifetime.Store;
 
-    public ICoordinationStore Coordination => inner.Coordination;
+    public IRecordReadModel ReadModel => Inner.ReadModel;
 
-    public Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default) => inner.AppendAsync(request, cancellationToken);
+    public Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default) => Inner.AppendAsync(request, cancellationToken);
+
+    public ICoordinationStore Coordination => Inner.Coordination;
 
     public Task<IReadOnlyList<CrmEvent>> ReadStreamAsync(string tenant, string streamId, long fromVersion = 1, int maxCount = int.MaxValue, CancellationToken cancellationToken = default) =>
-        inner.ReadStreamAsync(tenant, streamId, fromVersion, maxCount, cancellationToken);
+        Inner.ReadStreamAsync(tenant, streamId, fromVersion, maxCount, cancellationToken);
 
     public Task<IReadOnlyList<CrmEvent>> ReadAllAsync(long afterPosition, int maxCount, CancellationToken cancellationToken = default) =>
-        inner.ReadAllAsync(afterPosition, maxCount, cancellationToken);
+        Inner.ReadAllAsync(afterPosition, maxCount, cancellationToken);
 
-    public Task<long> GetHeadPositionAsync(CancellationToken cancellationToken = default) => inner.GetHeadPositionAsync(cancellationToken);
+    public Task<long> GetHeadPositionAsync(CancellationToken cancellationToken = default) => Inner.GetHeadPositionAsync(cancellationToken);
 
-    public Task WaitForCommitAsync(long afterPosition, CancellationToken cancellationToken = default) => inner.WaitForCommitAsync(afterPosition, cancellationToken);
+    public Task WaitForCommitAsync(long afterPosition, CancellationToken cancellationToken = default) => Inner.WaitForCommitAsync(afterPosition, cancellationToken);
 
     // Closing is EventStoreLifetime's job.
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

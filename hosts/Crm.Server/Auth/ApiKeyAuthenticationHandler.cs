@@ -69,24 +69,3 @@ internal static class CrmClaims
             user.FindFirstValue(KeyId)!);
     }
 }
-
-/// <summary>Whether users are live and active, remembered for a second so a request costs no grain call.</summary>
-internal sealed class ActiveUsers(Crm.Engine.ICrmClient crm, TimeProvider time)
-{
-    private static readonly TimeSpan Freshness = TimeSpan.FromSeconds(1);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Tenant, string User), (bool Active, long At)> _known = new();
-
-    public async ValueTask<bool> IsActiveAsync(string tenant, string userId, CancellationToken cancellationToken)
-    {
-        var now = time.GetTimestamp();
-        if (_known.TryGetValue((tenant, userId), out var known) && time.GetElapsedTime(known.At, now) < Freshness) return known.Active;
-        var user = await crm.ForTenant(tenant).GetAsync(Crm.Engine.RecordTypes.User, userId, cancellationToken: cancellationToken);
-        var active = user is not null &&
-            !(user.Get("active") is System.Text.Json.Nodes.JsonValue flag && flag.GetValueKind() == System.Text.Json.JsonValueKind.False);
-        _known[(tenant, userId)] = (active, now);
-        return active;
-    }
-
-    /// <summary>Forgets what is known of a user this node just changed, so its next request sees the change.</summary>
-    public void Forget(string tenant, string userId) => _known.TryRemove((tenant, userId), out _);
-}

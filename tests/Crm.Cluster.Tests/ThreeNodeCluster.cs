@@ -1,0 +1,69 @@
+using System.Security.Cryptography;
+using Crm.Engine.Client;
+using Crm.Engine.Storage.PostgreSql.Tests;
+
+namespace Crm.Cluster.Tests;
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ThreeNodeCluster>
+{
+    public const string Name = "Three Crm.Server nodes on one PostgreSQL";
+}
+
+/// <summary>
+/// Three Crm.Server processes in cluster mode against one private PostgreSQL server, each on ports of its own.
+/// Tests that stop or kill a node bring it back before they end; every process is killed on teardown.
+/// </summary>
+public sealed class ThreeNodeCluster(LocalPostgreSqlServer postgres) : IAsyncLifetime
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "crm-cluster-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public IReadOnlyList<ServerNode> Nodes { get; private set; } = [];
+
+    /// <summary>The admin key of the bootstrap tenant, set on every node.</summary>
+    public string BootstrapKey { get; } = "cluster-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    public ServerNode this[int number] => Nodes[number - 1];
+
+    public async ValueTask InitializeAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        var environment = ServerNode.ClusterEnvironment(postgres.Port, "cluster-tests", BootstrapKey, poolSize: 40);
+        // A killed node is declared dead after a few missed probes; the default 5 s probe would make the test wait ~15 s.
+        environment["Crm__Cluster__Membership__ProbeTimeout"] = "00:00:02";
+        environment["Logging__LogLevel__Crm"] = "Information";
+        Nodes = [.. Enumerable.Range(1, 3).Select(n => new ServerNode(n, environment, _directory))];
+        // Together, as a deployment would: the schema scripts and the bootstrap tenant are made once.
+        await Task.WhenAll(Nodes.Select(n => n.StartAsync()));
+    }
+
+    /// <summary>The bootstrap tenant's admin through one node.</summary>
+    public CrmHttpClient Admin(int node) => new(this[node].Http, BootstrapKey);
+
+    /// <summary>A client of one node with a key.</summary>
+    public CrmHttpClient Client(int node, string key) => new(this[node].Http, key);
+
+    /// <summary>A new tenant (made through node 1) and its admin key.</summary>
+    public async Task<string> NewTenantKeyAsync()
+    {
+        var id = "t" + Guid.NewGuid().ToString("N")[..12];
+        var created = await Admin(1).Tenants.CreateAsync(id, "Tenant " + id, cancellationToken: TestContext.Current.CancellationToken);
+        return created.AdminKey;
+    }
+
+    /// <summary>Every node's recent output, for a failure message.</summary>
+    public string Output() => string.Join("\n", Nodes.Select(n => n.Output()));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in Nodes) await node.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A node may still hold a file for a moment; the temp directory is cleaned eventually.
+        }
+    }
+}
