@@ -46,6 +46,8 @@ public static class CrmServerHostingExtensions
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxBodyBytes + 1);
         builder.AddCrmEngine(o =>
         {
+            // Leases, timer polling and outbox retries (Crm:Coordination:LeaseDuration, TimerPollInterval, ...).
+            builder.Configuration.GetSection("Crm:Coordination").Bind(o.Coordination);
             if (cluster.Provider == ClusterProvider.PostgreSql)
             {
                 o.UseCrmCluster(cluster, builder.Configuration);

@@ -87,8 +87,9 @@ public sealed class HistoryTests(EngineFixture fixture)
         }
         while (cursor is not null);
 
-        // 1 contact event + 3 × (created, linked) + task (created, linked)
-        Assert.Equal(9, all.Count);
+        // 1 contact event + 3 × (created, linked) + task (created, linked), besides the contact's lastActivityAt
+        // updates that the linked calls cause in the background.
+        Assert.Equal(9, all.Count(e => e.CausationId?.StartsWith(Activity.LastActivityRollup.SubscriptionName + "/", StringComparison.Ordinal) != true));
         Assert.Equal(all.OrderByDescending(e => e.Position).Select(e => e.Position), all.Select(e => e.Position));
         Assert.DoesNotContain(all, e => e.StreamId == $"interaction/{unrelated.Id}");
         Assert.Contains(all, e => e.StreamId == $"task/{task.Id}");

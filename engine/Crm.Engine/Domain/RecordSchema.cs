@@ -80,6 +80,9 @@ public sealed class RecordSchema
     private static FieldSpec Ref(string n) => new(n, FieldKind.Reference);
     private static FieldSpec Choice(string n, IReadOnlyList<string> choices) => new(n, FieldKind.Choice) { Choices = choices };
 
+    /// <summary>The time of the latest interaction linked to the record, kept by the engine (and importable).</summary>
+    private static readonly FieldSpec LastActivity = new("lastActivityAt", FieldKind.DateTime);
+
     private static readonly Dictionary<string, RecordSchema> Schemas = new[]
     {
         new RecordSchema(RecordTypes.Contact,
@@ -95,6 +98,7 @@ public sealed class RecordSchema
             new("tags", FieldKind.Tags) { Searchable = true },
             Text("source", 200),
             new("externalId", FieldKind.Text) { MaxLength = 200, Unique = true },
+            LastActivity,
         ], [["firstName", "lastName", "email", "phone"]]),
         new RecordSchema(RecordTypes.Account,
         [
@@ -103,6 +107,7 @@ public sealed class RecordSchema
             new("phone", FieldKind.Phone) { Searchable = true }, new("website", FieldKind.Url),
             new("tags", FieldKind.Tags) { Searchable = true },
             new("externalId", FieldKind.Text) { MaxLength = 200, Unique = true },
+            LastActivity,
         ], [["name"]]),
         new RecordSchema(RecordTypes.Deal,
         [
@@ -112,6 +117,7 @@ public sealed class RecordSchema
             Ref("ownerId"), Ref("accountId"), new("tags", FieldKind.Tags) { Searchable = true },
             Text("source", 200),
             new("externalId", FieldKind.Text) { MaxLength = 200, Unique = true },
+            LastActivity,
         ], [["name"]]),
         new RecordSchema(RecordTypes.Case,
         [
@@ -121,6 +127,7 @@ public sealed class RecordSchema
             Ref("queueId"), Ref("assigneeId"), Ref("contactId"), Ref("accountId"),
             new("tags", FieldKind.Tags) { Searchable = true },
             new("externalId", FieldKind.Text) { MaxLength = 200, Unique = true },
+            LastActivity,
         ], [["subject"]]),
         new RecordSchema(RecordTypes.Interaction,
         [

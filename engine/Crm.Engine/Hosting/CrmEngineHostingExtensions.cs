@@ -58,6 +58,7 @@ public static class CrmEngineHostingExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<EventStoreLifetime>());
         services.AddSingleton<IEventStore>(sp => new NonOwningEventStore(sp.GetRequiredService<EventStoreLifetime>()));
         services.AddSingleton<Coordination.CoordinationRuntime>();
+        services.AddSingleton<Coordination.ILogConsumer>(sp => new Activity.LastActivityRollup(sp.GetRequiredService<ICrmClient>()));
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Coordination.CoordinationRuntime>());
         services.AddSingleton<TenantSettingsProvider>();
         services.AddSingleton<Access.AccessDirectory>();
