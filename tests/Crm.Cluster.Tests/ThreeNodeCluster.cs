@@ -18,6 +18,9 @@ public sealed class ThreeNodeCluster(LocalPostgreSqlServer postgres) : IAsyncLif
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "crm-cluster-" + Guid.NewGuid().ToString("N")[..12]);
 
+    /// <summary>How long a dead node keeps its leases (timers, subscriptions) before another node takes them.</summary>
+    public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(3);
+
     public IReadOnlyList<ServerNode> Nodes { get; private set; } = [];
 
     /// <summary>The admin key of the bootstrap tenant, set on every node.</summary>
@@ -32,6 +35,9 @@ public sealed class ThreeNodeCluster(LocalPostgreSqlServer postgres) : IAsyncLif
         // A killed node is declared dead after a few missed probes; the default 5 s probe would make the test wait ~15 s.
         environment["Crm__Cluster__Membership__ProbeTimeout"] = "00:00:02";
         environment["Logging__LogLevel__Crm"] = "Information";
+        // Timers and subscriptions move to another node within about LeaseDuration of their holder dying.
+        environment["Crm__Coordination__LeaseDuration"] = LeaseDuration.ToString("c");
+        environment["Crm__Coordination__RenewInterval"] = "00:00:01";
         Nodes = [.. Enumerable.Range(1, 3).Select(n => new ServerNode(n, environment, _directory))];
         // Together, as a deployment would: the schema scripts and the bootstrap tenant are made once.
         await Task.WhenAll(Nodes.Select(n => n.StartAsync()));
@@ -49,6 +55,32 @@ public sealed class ThreeNodeCluster(LocalPostgreSqlServer postgres) : IAsyncLif
         var id = "t" + Guid.NewGuid().ToString("N")[..12];
         var created = await Admin(1).Tenants.CreateAsync(id, "Tenant " + id, cancellationToken: TestContext.Current.CancellationToken);
         return created.AdminKey;
+    }
+
+    /// <summary>The node holding a once-per-cluster lease now (by the process id in the lease row), or null.</summary>
+    public async Task<int?> LeaseHolderAsync(string lease)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(postgres.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new Npgsql.NpgsqlCommand("SELECT owner FROM crm.leases WHERE name = @n AND expires_at > @now", connection);
+        command.Parameters.AddWithValue("n", lease);
+        command.Parameters.AddWithValue("now", DateTimeOffset.UtcNow.UtcTicks);
+        if (await command.ExecuteScalarAsync(TestContext.Current.CancellationToken) is not string owner) return null;
+        var pid = int.Parse(owner.Split('/')[1], System.Globalization.CultureInfo.InvariantCulture);
+        return Nodes.FirstOrDefault(n => n.ProcessId == pid)?.Number;
+    }
+
+    /// <summary>Rows of a subscription's outbox: key and status (0 pending, 1 done, 2 failed).</summary>
+    public async Task<List<(string Key, int Status, int Attempts)>> OutboxAsync(string subscription)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(postgres.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new Npgsql.NpgsqlCommand("SELECT key, status, attempts FROM crm.outbox WHERE subscription = @s", connection);
+        command.Parameters.AddWithValue("s", subscription);
+        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        var rows = new List<(string, int, int)>();
+        while (await reader.ReadAsync(TestContext.Current.CancellationToken)) rows.Add((reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2)));
+        return rows;
     }
 
     /// <summary>Every node's recent output, for a failure message.</summary>
