@@ -8,7 +8,7 @@ namespace Crm.Engine.Storage.PostgreSql.Tests;
 /// must not pass a position whose transaction is still running, or it would never see that event.
 /// </summary>
 [Collection(SharedServer.Name)]
-public sealed class OutOfOrderCommitTests(LocalPostgreSqlServer server) : IAsyncLifetime
+public sealed class OutOfOrderCommitTests(PostgreSqlServerFixture server) : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private PostgreSqlEventStore _store = null!;
