@@ -67,7 +67,7 @@ public sealed class OutOfOrderCommitTests(PostgreSqlServerFixture server) : IAsy
     {
         var connection = await _store.DataSource.OpenConnectionAsync(Ct);
         var transaction = await connection.BeginTransactionAsync(Ct);
-        return new HeldTransaction(connection, transaction, new StreamAppender(_store.DataSource, _store.Schema));
+        return new HeldTransaction(connection, transaction, new AppendWriter(_store.Schema));
     }
 
     private static AppendRequest Request(string streamId) => new()
@@ -89,9 +89,10 @@ public sealed class OutOfOrderCommitTests(PostgreSqlServerFixture server) : IAsy
     };
 
     /// <summary>An append written by the store's own appender inside a transaction the test decides when to commit.</summary>
-    private sealed class HeldTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, StreamAppender appender) : IAsyncDisposable
+    private sealed class HeldTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, AppendWriter writer) : IAsyncDisposable
     {
-        public Task<AppendResult> AppendAsync(AppendRequest request) => appender.WriteAsync(connection, transaction, request, Ct);
+        public async Task<AppendResult> AppendAsync(AppendRequest request) =>
+            Assert.Single(await writer.WriteAsync(connection, transaction, [request], Ct) ?? throw new InvalidOperationException("The append lost a race."));
 
         public Task CommitAsync() => transaction.CommitAsync(Ct);
 
