@@ -25,12 +25,16 @@ internal sealed class AppendCheck(string schema)
 
     /// <summary>
     /// Sets <see cref="PendingAppend.Error"/> on every writable append that cannot succeed and returns the others, in
-    /// batch order. Reads in <paramref name="transaction"/> when given, so that it sees the batch written so far. The
-    /// statements are prepared: <paramref name="connection"/> must be the writer's (see <see cref="GroupCommitWriter"/>).
+    /// batch order, with the state they leave. Reads in <paramref name="transaction"/> when given, so that it sees the
+    /// batch written so far. <paramref name="committing"/> is the state left by a batch still committing: what it
+    /// changed counts as done. The statements are prepared: <paramref name="connection"/> must be a writer's (see
+    /// <see cref="GroupCommitWriter"/>).
     /// </summary>
-    public async Task<List<PendingAppend>> RunAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<PendingAppend> batch, CancellationToken cancellationToken)
+    public async Task<(List<PendingAppend> Accepted, State After)> RunAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<PendingAppend> batch, State? committing, CancellationToken cancellationToken)
     {
         var state = await ReadAsync(connection, transaction, batch, cancellationToken).ConfigureAwait(false);
+        committing?.ApplyChangesTo(state);
         var accepted = new List<PendingAppend>(batch.Count);
         foreach (var pending in batch)
         {
@@ -47,12 +51,12 @@ internal sealed class AppendCheck(string schema)
             }
         }
 
-        return accepted;
+        return (accepted, state);
     }
 
-    private async Task<BatchState> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<PendingAppend> batch, CancellationToken cancellationToken)
+    private async Task<State> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<PendingAppend> batch, CancellationToken cancellationToken)
     {
-        var state = new BatchState();
+        var state = new State();
         var streams = new HashSet<(string Tenant, string Stream)>();
         var keys = new HashSet<(string Tenant, string Kind, string Value)>();
         foreach (var pending in batch)
@@ -114,8 +118,12 @@ internal sealed class AppendCheck(string schema)
     }
 
     /// <summary>Stream versions and key holders as they stand after the appends accepted so far.</summary>
-    private sealed class BatchState
+    internal sealed class State
     {
+        private readonly HashSet<(string Tenant, string Stream)> _changedStreams = [];
+        private readonly HashSet<(string Tenant, string Kind, string Value)> _changedKeys = [];
+        private readonly Dictionary<(string Tenant, string Stream), IReadOnlyList<UniqueClaim>> _claimsOfRows = [];
+
         /// <summary>Versions of the batch's streams; a stream missing here has no events.</summary>
         public Dictionary<(string Tenant, string Stream), long> Versions { get; } = [];
 
@@ -141,13 +149,39 @@ internal sealed class AppendCheck(string schema)
             return null;
         }
 
+        /// <summary>Puts what the accepted appends changed into <paramref name="later"/>, the state a later batch read.</summary>
+        public void ApplyChangesTo(State later)
+        {
+            foreach (var stream in _changedStreams)
+            {
+                later.Versions[stream] = Versions[stream];
+            }
+
+            // A key the later batch found held by a stream whose row this batch replaced is that row's, or free.
+            foreach (var (key, holder) in later.Holders.ToList())
+            {
+                if (holder is not null && _claimsOfRows.TryGetValue((key.Tenant, holder), out var claims) && !claims.Contains(new UniqueClaim(key.Kind, key.Value)))
+                {
+                    later.Holders[key] = null;
+                }
+            }
+
+            foreach (var key in _changedKeys)
+            {
+                later.Holders[key] = Holders[key];
+            }
+        }
+
         public void Apply(AppendRequest request)
         {
             Versions[(request.Tenant, request.StreamId)] = request.ExpectedVersion + request.Events.Count;
+            _changedStreams.Add((request.Tenant, request.StreamId));
             if (request.Row is not { } row)
             {
                 return;
             }
+
+            _claimsOfRows[(request.Tenant, request.StreamId)] = row.UniqueClaims;
 
             // The row's claims replace the stream's: a key it held and no longer claims is free for a later batch-mate.
             if (request.ExpectedVersion > 0)
@@ -159,12 +193,14 @@ internal sealed class AppendCheck(string schema)
                 foreach (var key in released)
                 {
                     Holders[key] = null;
+                    _changedKeys.Add(key);
                 }
             }
 
             foreach (var claim in row.UniqueClaims)
             {
                 Holders[(request.Tenant, claim.Kind, claim.Value)] = request.StreamId;
+                _changedKeys.Add((request.Tenant, claim.Kind, claim.Value));
             }
         }
     }

@@ -6,12 +6,20 @@ using Npgsql;
 namespace Crm.Engine.Storage.PostgreSql;
 
 /// <summary>
-/// This node's writer. One loop, on a connection of its own, takes every append queued (up to the batch cap), refuses
-/// those that cannot succeed with one read, writes the rest in one transaction with one round trip of statements,
-/// commits once, and only then completes the callers. Concurrent appends therefore share a transaction. When the
-/// database says an append lost a race to another node after the read, or an append fails while writing, the
-/// transaction is rolled back and the batch written again with a savepoint per append, so that append fails alone.
-/// The writer's statements stay prepared on its connection.
+/// This node's writer. One loop takes every append queued (up to the batch cap), refuses those that cannot succeed
+/// with one read, writes the rest in one transaction with one round trip of statements, and completes the callers
+/// only once that transaction has committed. Concurrent appends therefore share a transaction.
+/// <para>
+/// The loop has two connections and uses them in turn: while one batch commits (waiting for its commit to be durable)
+/// the next is checked and written on the other connection, taking what the committing batch changed as done. If that
+/// batch fails to commit after all, the database refuses what was built on it: the writes check again under the rows'
+/// locks, which also make the later batch wait for the earlier one where they touch the same rows.
+/// </para>
+/// <para>
+/// When the database says an append lost a race (another node wrote its stream or key after the check) or an append
+/// fails while writing, the transaction is rolled back and the batch written again, once the batch before it has
+/// committed, with a savepoint per append, so that append fails alone.
+/// </para>
 /// </summary>
 internal sealed class GroupCommitWriter : IAsyncDisposable
 {
@@ -22,8 +30,8 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly int _maxBatchSize;
     private readonly Action _committed;
     private readonly ILogger _logger;
+    private readonly Lane[] _lanes = [new(), new()];
     private readonly Task _loop;
-    private NpgsqlConnection? _connection;
 
     /// <summary>Starts the writer; <paramref name="committed"/> is called after each transaction that committed appends.</summary>
     public GroupCommitWriter(NpgsqlDataSource dataSource, string schema, int maxBatchSize, Action committed, ILogger logger)
@@ -48,27 +56,36 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         return pending.Task;
     }
 
-    /// <summary>Stops taking appends, writes what is queued, and closes the connection.</summary>
+    /// <summary>Stops taking appends, writes and commits what is queued, and closes the connections.</summary>
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
-        await CloseConnectionAsync().ConfigureAwait(false);
+        foreach (var lane in _lanes)
+        {
+            await lane.Committing.ConfigureAwait(false);
+            await lane.CloseAsync().ConfigureAwait(false);
+        }
     }
 
     private async Task RunAsync()
     {
-        var batch = new List<PendingAppend>(_maxBatchSize);
+        var turn = 0;
+        Lane? previous = null;
         while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            var batch = new List<PendingAppend>(_maxBatchSize);
             while (batch.Count < _maxBatchSize && _queue.Reader.TryRead(out var pending))
             {
                 batch.Add(pending);
             }
 
+            // The lane's last batch committed (or failed) before its connection is used again.
+            var lane = _lanes[turn++ % _lanes.Length];
+            await lane.Committing.ConfigureAwait(false);
             try
             {
-                await WriteBatchAsync(batch).ConfigureAwait(false);
+                await WriteBatchAsync(lane, previous, batch).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -77,47 +94,73 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 batch.ForEach(p => p.TrySetException(ex));
             }
 
-            batch.Clear();
+            previous = lane;
         }
     }
 
-    private async Task WriteBatchAsync(List<PendingAppend> batch)
+    private async Task WriteBatchAsync(Lane lane, Lane? previous, List<PendingAppend> batch)
     {
         var started = Stopwatch.GetTimestamp();
-        var committed = false;
+        NpgsqlTransaction? transaction = null;
         try
         {
             batch.ForEach(p => p.Reset());
-            var connection = await ConnectionAsync().ConfigureAwait(false);
-            var accepted = await _check.RunAsync(connection, null, batch, CancellationToken.None).ConfigureAwait(false);
+            var connection = await lane.ConnectionAsync(_dataSource).ConfigureAwait(false);
+            var committing = previous is { Committing.IsCompleted: false } ? previous.Changes : null;
+            var (accepted, changes) = await _check.RunAsync(connection, null, batch, committing, CancellationToken.None).ConfigureAwait(false);
+            lane.Changes = changes;
             if (accepted.Count > 0)
             {
-                if (!await TryWriteTogetherAsync(connection, accepted).ConfigureAwait(false))
+                transaction = await TryWriteTogetherAsync(connection, accepted).ConfigureAwait(false);
+                if (transaction is null)
                 {
+                    // The careful path reads what is committed, so the batch before must be.
+                    await (previous?.Committing ?? Task.CompletedTask).ConfigureAwait(false);
                     batch.ForEach(p => p.Reset());
-                    await WriteOneByOneAsync(connection, batch).ConfigureAwait(false);
+                    transaction = await WriteOneByOneAsync(connection, batch).ConfigureAwait(false);
                 }
-
-                committed = batch.Exists(p => p.Result is not null);
             }
         }
         catch (Exception ex)
         {
-            // Nothing of the batch is known to be committed: every append in it fails with the cause.
-            Log.BatchFailed(_logger, ex, batch.Count);
-            await CloseConnectionAsync().ConfigureAwait(false);
-            PostgreSqlStoreMetrics.AppendsRejected.Add(batch.Count);
-            foreach (var pending in batch)
+            if (transaction is not null)
             {
-                pending.TrySetException(ex);
+                await transaction.DisposeAsync().ConfigureAwait(false);
             }
 
+            await FailAsync(lane, batch, ex).ConfigureAwait(false);
             return;
         }
 
-        if (committed)
+        lane.Committing = CommitAsync(lane, transaction, batch, started);
+    }
+
+    /// <summary>Commits the batch's transaction (if it wrote anything) and hands every append its outcome.</summary>
+    private async Task CommitAsync(Lane lane, NpgsqlTransaction? transaction, List<PendingAppend> batch, long started)
+    {
+        if (transaction is not null)
         {
-            _committed();
+            Exception? failure = null;
+            try
+            {
+                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+
+            await transaction.DisposeAsync().ConfigureAwait(false);
+            if (failure is not null)
+            {
+                await FailAsync(lane, batch, failure).ConfigureAwait(false);
+                return;
+            }
+
+            if (batch.Exists(p => p.Result is not null))
+            {
+                _committed();
+            }
         }
 
         var rejected = 0;
@@ -137,72 +180,103 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         PostgreSqlStoreMetrics.BatchDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    /// <summary>The common path: the accepted appends in one transaction, one round trip of statements. False if it was rolled back.</summary>
-    private async Task<bool> TryWriteTogetherAsync(NpgsqlConnection connection, List<PendingAppend> accepted)
+    /// <summary>Nothing of the batch is known to be committed: every append in it fails with the cause.</summary>
+    private async Task FailAsync(Lane lane, List<PendingAppend> batch, Exception ex)
     {
-        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
+        Log.BatchFailed(_logger, ex, batch.Count);
+        lane.Changes = null;
+        await lane.CloseAsync().ConfigureAwait(false);
+        PostgreSqlStoreMetrics.AppendsRejected.Add(batch.Count);
+        foreach (var pending in batch)
+        {
+            pending.TrySetException(ex);
+        }
+    }
+
+    /// <summary>
+    /// The common path: the accepted appends in one transaction, one round trip of statements. Returns the open
+    /// transaction with every append written, or null after rolling it back.
+    /// </summary>
+    private async Task<NpgsqlTransaction?> TryWriteTogetherAsync(NpgsqlConnection connection, List<PendingAppend> accepted)
+    {
+        var transaction = await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
         AppendResult[]? results;
         try
         {
             results = await _writer.WriteAsync(connection, transaction, accepted.ConvertAll(p => p.Request), CancellationToken.None).ConfigureAwait(false);
+            if (results is null)
+            {
+                Log.BatchLostRace(_logger, accepted.Count);
+            }
         }
         catch (PostgresException ex)
         {
             // An append failed while writing (a duplicate event id, a row two streams write): find which, alone.
             Log.BatchRewritten(_logger, ex, accepted.Count);
+            results = null;
+        }
+        catch
+        {
+            await transaction.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        if (results is null)
+        {
             if (transaction.Connection is not null)
             {
                 await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
             }
 
-            return false;
+            await transaction.DisposeAsync().ConfigureAwait(false);
+            PostgreSqlStoreMetrics.BatchesRewritten.Add(1);
+            return null;
         }
 
-        if (results is null)
-        {
-            Log.BatchLostRace(_logger, accepted.Count);
-            PostgreSqlStoreMetrics.RacesLost.Add(1);
-            await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
-            return false;
-        }
-
-        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
         for (var i = 0; i < accepted.Count; i++)
         {
             accepted[i].Result = results[i];
         }
 
-        return true;
+        return transaction;
     }
 
     /// <summary>
     /// The careful path: every append checked and written under its own savepoint, in one transaction, so an append
-    /// that lost a race or failed is undone alone and its batch-mates still commit.
+    /// that lost a race or failed is undone alone and its batch-mates still commit. Returns the open transaction.
     /// </summary>
-    private async Task WriteOneByOneAsync(NpgsqlConnection connection, List<PendingAppend> batch)
+    private async Task<NpgsqlTransaction?> WriteOneByOneAsync(NpgsqlConnection connection, List<PendingAppend> batch)
     {
         var writable = batch.FindAll(p => p.Writable);
         if (writable.Count == 0)
         {
-            return;
+            return null;
         }
 
-        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
-        var positions = await _writer.ReservePositionsAsync(connection, transaction, writable.Sum(p => p.Request.Events.Count)).ConfigureAwait(false);
-        var offset = 0;
-        foreach (var pending in writable)
+        var transaction = await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
+        try
         {
-            var count = pending.Request.Events.Count;
-            await WriteAloneAsync(connection, transaction, pending, new ArraySegment<long>(positions, offset, count)).ConfigureAwait(false);
-            if (pending.Error is null)
+            var positions = await _writer.ReservePositionsAsync(connection, transaction, writable.Sum(p => p.Request.Events.Count)).ConfigureAwait(false);
+            var offset = 0;
+            foreach (var pending in writable)
             {
-                pending.Result = AppendWriter.Results([pending.Request], positions, offset)[0];
+                var count = pending.Request.Events.Count;
+                await WriteAloneAsync(connection, transaction, pending, new ArraySegment<long>(positions, offset, count)).ConfigureAwait(false);
+                if (pending.Error is null)
+                {
+                    pending.Result = AppendWriter.Results([pending.Request], positions, offset)[0];
+                }
+
+                offset += count;
             }
 
-            offset += count;
+            return transaction;
         }
-
-        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        catch
+        {
+            await transaction.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     private async Task WriteAloneAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, PendingAppend pending, ArraySegment<long> positions)
@@ -211,7 +285,8 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         // else, after which the check sees why. Three losses in a row end as a conflict the caller retries.
         for (var attempt = 1; ; attempt++)
         {
-            if ((await _check.RunAsync(connection, transaction, [pending], CancellationToken.None).ConfigureAwait(false)).Count == 0)
+            var (accepted, _) = await _check.RunAsync(connection, transaction, [pending], null, CancellationToken.None).ConfigureAwait(false);
+            if (accepted.Count == 0)
             {
                 return;
             }
@@ -238,31 +313,43 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         }
     }
 
-    private async Task<NpgsqlConnection> ConnectionAsync()
+    /// <summary>One of the writer's connections, and the batch it is committing.</summary>
+    private sealed class Lane
     {
-        if (_connection is { State: System.Data.ConnectionState.Open })
+        private NpgsqlConnection? _connection;
+
+        /// <summary>Completes once the lane's last batch has committed (or failed) and its callers have their outcomes.</summary>
+        public Task Committing { get; set; } = Task.CompletedTask;
+
+        /// <summary>What the lane's last batch changes once it commits.</summary>
+        public AppendCheck.State? Changes { get; set; }
+
+        public async Task<NpgsqlConnection> ConnectionAsync(NpgsqlDataSource dataSource)
         {
+            if (_connection is { State: System.Data.ConnectionState.Open })
+            {
+                return _connection;
+            }
+
+            await CloseAsync().ConfigureAwait(false);
+            _connection = await dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+
+            // The writer's statements are prepared once and then run with their generic plans, which PostgreSQL makes
+            // from the tables' sizes at that time. Planned while the tables are small, a join of an append's keys with
+            // a table becomes a scan of the whole table and stays one as the table grows. Every statement of the
+            // writer looks up a few rows by their primary key, so on this connection only index lookups are planned.
+            await using var settings = new NpgsqlCommand("SET enable_seqscan = off; SET enable_hashjoin = off; SET enable_mergejoin = off", _connection);
+            await settings.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
             return _connection;
         }
 
-        await CloseConnectionAsync().ConfigureAwait(false);
-        _connection = await _dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
-
-        // The writer's statements are prepared once and then run with their generic plans, which PostgreSQL makes
-        // from the tables' sizes at that time. Planned while the tables are small, a join of an append's keys with a
-        // table becomes a scan of the whole table and stays one as the table grows. Every statement of the writer
-        // looks up a few rows by their primary key, so on this connection only index lookups are planned.
-        await using var settings = new NpgsqlCommand("SET enable_seqscan = off; SET enable_hashjoin = off; SET enable_mergejoin = off", _connection);
-        await settings.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-        return _connection;
-    }
-
-    private async Task CloseConnectionAsync()
-    {
-        if (_connection is { } connection)
+        public async Task CloseAsync()
         {
-            _connection = null;
-            await connection.DisposeAsync().ConfigureAwait(false);
+            if (_connection is { } connection)
+            {
+                _connection = null;
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 }

@@ -15,8 +15,8 @@ internal static class PostgreSqlStoreMetrics
     public static readonly Counter<long> AppendsRejected =
         Meter.CreateCounter<long>("crm.store.appends.rejected", description: "Appends refused (version conflict, duplicate key, error).");
 
-    public static readonly Counter<long> RacesLost =
-        Meter.CreateCounter<long>("crm.store.batch.races_lost", description: "Batches rewritten one append at a time because another node wrote a stream or key after the check.");
+    public static readonly Counter<long> BatchesRewritten =
+        Meter.CreateCounter<long>("crm.store.batch.rewritten", description: "Batches written again with a savepoint per append: an append lost a race to another node after the check, or failed while writing.");
 
     public static readonly Histogram<int> BatchSize =
         Meter.CreateHistogram<int>("crm.store.batch.size", description: "Appends sharing one transaction.");
