@@ -1,4 +1,3 @@
-using Npgsql;
 using Xunit;
 
 namespace Crm.Engine.Storage.PostgreSql.Tests;
@@ -25,11 +24,11 @@ public sealed class OutOfOrderCommitTests(PostgreSqlServerFixture server) : IAsy
         var before = await _store.GetHeadPositionAsync(Ct);
 
         // The first writer takes the lower position and is held inside its transaction…
-        await using var slow = await OpenWriterAsync();
-        var slowResult = await slow.AppendAsync(Request("contact/slow"));
+        await using var slow = await OtherNodeAppend.WriteAsync(_store, Appends.New("contact/slow"));
+        var slowResult = slow.Result;
 
         // …while the second takes the next position and commits.
-        var fastResult = await _store.AppendAsync(Request("contact/fast"), Ct);
+        var fastResult = await _store.AppendAsync(Appends.New("contact/fast"), Ct);
         Assert.True(slowResult.LastPosition < fastResult.FirstPosition);
 
         // The higher position is committed, but a follower that took it would skip the lower one forever.
@@ -51,55 +50,15 @@ public sealed class OutOfOrderCommitTests(PostgreSqlServerFixture server) : IAsy
     public async Task A_rolled_back_append_leaves_a_gap_that_does_not_stop_readers()
     {
         var before = await _store.GetHeadPositionAsync(Ct);
-        await using (var abandoned = await OpenWriterAsync())
+        await using (var abandoned = await OtherNodeAppend.WriteAsync(_store, Appends.New("contact/abandoned")))
         {
-            await abandoned.AppendAsync(Request("contact/abandoned"));
+            await abandoned.RollbackAsync();
         }
 
-        var kept = await _store.AppendAsync(Request("contact/kept"), Ct);
+        var kept = await _store.AppendAsync(Appends.New("contact/kept"), Ct);
 
         var events = await _store.ReadAllAsync(before, 100, Ct);
         Assert.Equal("contact/kept", Assert.Single(events).StreamId);
         Assert.Equal(kept.LastPosition, await _store.GetHeadPositionAsync(Ct));
-    }
-
-    private async Task<HeldTransaction> OpenWriterAsync()
-    {
-        var connection = await _store.DataSource.OpenConnectionAsync(Ct);
-        var transaction = await connection.BeginTransactionAsync(Ct);
-        return new HeldTransaction(connection, transaction, new AppendWriter(_store.Schema));
-    }
-
-    private static AppendRequest Request(string streamId) => new()
-    {
-        Tenant = "acme",
-        StreamId = streamId,
-        ExpectedVersion = 0,
-        Events =
-        [
-            new NewEvent
-            {
-                EventId = Guid.NewGuid(),
-                Type = "record.created",
-                PayloadJson = "{}",
-                Time = DateTimeOffset.UtcNow,
-                Actor = Actor.User("u-1"),
-            },
-        ],
-    };
-
-    /// <summary>An append written by the store's own appender inside a transaction the test decides when to commit.</summary>
-    private sealed class HeldTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, AppendWriter writer) : IAsyncDisposable
-    {
-        public async Task<AppendResult> AppendAsync(AppendRequest request) =>
-            Assert.Single(await writer.WriteAsync(connection, transaction, [request], Ct) ?? throw new InvalidOperationException("The append lost a race."));
-
-        public Task CommitAsync() => transaction.CommitAsync(Ct);
-
-        public async ValueTask DisposeAsync()
-        {
-            await transaction.DisposeAsync();
-            await connection.DisposeAsync();
-        }
     }
 }
