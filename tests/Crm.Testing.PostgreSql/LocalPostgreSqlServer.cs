@@ -35,7 +35,8 @@ public partial class LocalPostgreSqlServer : IAsyncDisposable
     /// <summary>A connection string to the <c>postgres</c> database as the superuser.</summary>
     public string ConnectionString => ConnectionStringFor("postgres");
 
-    private string DataDirectory => Path.Combine(_root, "data");
+    /// <summary>The cluster's files; <c>postmaster.pid</c> there names the server's process while it runs.</summary>
+    public string DataDirectory => Path.Combine(_root, "data");
 
     private string LogFile => Path.Combine(_root, "server.log");
 
