@@ -150,8 +150,17 @@ internal sealed class AppendStatements(string schema)
 
     private void AddEvents(StatementBatch batch, List<Write> writes)
     {
-        var n = writes.Sum(w => w.Append.Events.Count);
-        var positions = new long[n];
+        var positions = writes.SelectMany(w => w.Positions).ToArray();
+        BindEvents(batch.Add(_insertEvents), writes.ConvertAll(w => w.Append), positions);
+    }
+
+    /// <summary>
+    /// Binds the events of <paramref name="appends"/>, in order, as the arrays the events insert reads (@tenants,
+    /// @streams, @versions, @ids, …), with <paramref name="positions"/> as @positions when given.
+    /// </summary>
+    internal static void BindEvents(NpgsqlBatchCommand command, IReadOnlyList<AppendRequest> appends, long[]? positions)
+    {
+        var n = appends.Sum(a => a.Events.Count);
         var tenants = new string[n];
         var streams = new string[n];
         var versions = new long[n];
@@ -164,13 +173,11 @@ internal sealed class AppendStatements(string schema)
         var causations = new string?[n];
         var payloads = new string[n];
         var row = 0;
-        foreach (var write in writes)
+        foreach (var append in appends)
         {
-            var append = write.Append;
             for (var i = 0; i < append.Events.Count; i++, row++)
             {
                 var e = append.Events[i];
-                positions[row] = write.Positions[i];
                 tenants[row] = append.Tenant;
                 streams[row] = append.StreamId;
                 versions[row] = append.ExpectedVersion + i + 1;
@@ -185,19 +192,37 @@ internal sealed class AppendStatements(string schema)
             }
         }
 
-        var insert = batch.Add(_insertEvents);
-        insert.Parameters.AddWithValue("positions", positions);
-        insert.Parameters.AddWithValue("tenants", tenants);
-        insert.Parameters.AddWithValue("streams", streams);
-        insert.Parameters.AddWithValue("versions", versions);
-        insert.Parameters.AddWithValue("ids", ids);
-        insert.Parameters.AddWithValue("types", types);
-        insert.Parameters.AddWithValue("schemas", schemas);
-        insert.Parameters.AddWithValue("times", times);
-        insert.Parameters.AddWithValue("actors", actors);
-        AddNullableText(insert, "correlations", correlations);
-        AddNullableText(insert, "causations", causations);
-        insert.Parameters.AddWithValue("payloads", payloads);
+        if (positions is not null)
+        {
+            command.Parameters.AddWithValue("positions", positions);
+        }
+
+        command.Parameters.AddWithValue("tenants", tenants);
+        command.Parameters.AddWithValue("streams", streams);
+        command.Parameters.AddWithValue("versions", versions);
+        command.Parameters.AddWithValue("ids", ids);
+        command.Parameters.AddWithValue("types", types);
+        command.Parameters.AddWithValue("schemas", schemas);
+        command.Parameters.AddWithValue("times", times);
+        command.Parameters.AddWithValue("actors", actors);
+        AddNullableText(command, "correlations", correlations);
+        AddNullableText(command, "causations", causations);
+        command.Parameters.AddWithValue("payloads", payloads);
+    }
+
+    /// <summary>Binds read-model rows as the arrays the records insert reads (@tenants, @types, @ids, …, @tokens).</summary>
+    internal static void BindRecords(NpgsqlBatchCommand command, IReadOnlyList<(string Tenant, RecordRow Row)> rows)
+    {
+        command.Parameters.AddWithValue("tenants", rows.Select(r => r.Tenant).ToArray());
+        command.Parameters.AddWithValue("types", rows.Select(r => r.Row.Type).ToArray());
+        command.Parameters.AddWithValue("ids", rows.Select(r => r.Row.Id).ToArray());
+        command.Parameters.AddWithValue("versions", rows.Select(r => r.Row.Version).ToArray());
+        command.Parameters.AddWithValue("deleted", rows.Select(r => r.Row.Deleted).ToArray());
+        command.Parameters.AddWithValue("created", rows.Select(r => r.Row.CreatedAt.UtcTicks).ToArray());
+        command.Parameters.AddWithValue("updated", rows.Select(r => r.Row.UpdatedAt.UtcTicks).ToArray());
+        command.Parameters.AddWithValue("data", rows.Select(r => r.Row.DataJson).ToArray());
+        command.Parameters.AddWithValue("search", rows.Select(r => r.Row.SearchText).ToArray());
+        command.Parameters.AddWithValue("tokens", rows.Select(r => SearchTokens.ForIndex(r.Row.SearchText)).ToArray());
     }
 
     private void AddRows(StatementBatch batch, List<Write> writes)
@@ -207,17 +232,7 @@ internal sealed class AppendStatements(string schema)
             return;
         }
 
-        var records = batch.Add(_upsertRecords);
-        records.Parameters.AddWithValue("tenants", writes.Select(w => w.Append.Tenant).ToArray());
-        records.Parameters.AddWithValue("types", writes.Select(w => w.Row.Type).ToArray());
-        records.Parameters.AddWithValue("ids", writes.Select(w => w.Row.Id).ToArray());
-        records.Parameters.AddWithValue("versions", writes.Select(w => w.Row.Version).ToArray());
-        records.Parameters.AddWithValue("deleted", writes.Select(w => w.Row.Deleted).ToArray());
-        records.Parameters.AddWithValue("created", writes.Select(w => w.Row.CreatedAt.UtcTicks).ToArray());
-        records.Parameters.AddWithValue("updated", writes.Select(w => w.Row.UpdatedAt.UtcTicks).ToArray());
-        records.Parameters.AddWithValue("data", writes.Select(w => w.Row.DataJson).ToArray());
-        records.Parameters.AddWithValue("search", writes.Select(w => w.Row.SearchText).ToArray());
-        records.Parameters.AddWithValue("tokens", writes.Select(w => SearchTokens.ForIndex(w.Row.SearchText)).ToArray());
+        BindRecords(batch.Add(_upsertRecords), writes.ConvertAll(w => (w.Append.Tenant, w.Row)));
 
         var claims = writes
             .SelectMany(w => w.Row.UniqueClaims.Select(c => (w.Append.Tenant, c.Kind, c.Value, Stream: w.Append.StreamId)))

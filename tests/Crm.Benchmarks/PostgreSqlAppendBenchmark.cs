@@ -17,7 +17,8 @@ internal static class PostgreSqlAppendBenchmark
 {
     private const string Schema = "crm";
 
-    // The rows the store's statements (AppendStatements) write for a new stream, without their checks.
+    // The rows the store's statements (AppendStatements) write for a new stream, without their checks; the values are
+    // bound by the store's own code.
     private const string InsertEvents = """
         INSERT INTO crm.events (tenant, stream_id, version, event_id, type, schema_version, time, actor, correlation_id, causation_id, payload)
         SELECT * FROM unnest(@tenants, @streams, @versions, @ids, @types, @schemas, @times, @actors, @correlations, @causations, @payloads)
@@ -92,19 +93,8 @@ internal static class PostgreSqlAppendBenchmark
 
     private static void AddEvents(NpgsqlBatch statements, List<AppendRequest> batch)
     {
-        var events = batch.SelectMany(a => a.Events.Select((e, i) => (Append: a, Event: e, Version: a.ExpectedVersion + i + 1))).ToList();
-        var insert = Add(statements, InsertEvents);
-        insert.Parameters.AddWithValue("tenants", events.Select(e => e.Append.Tenant).ToArray());
-        insert.Parameters.AddWithValue("streams", events.Select(e => e.Append.StreamId).ToArray());
-        insert.Parameters.AddWithValue("versions", events.Select(e => e.Version).ToArray());
-        insert.Parameters.AddWithValue("ids", events.Select(e => e.Event.EventId).ToArray());
-        insert.Parameters.AddWithValue("types", events.Select(e => e.Event.Type).ToArray());
-        insert.Parameters.AddWithValue("schemas", events.Select(e => e.Event.SchemaVersion).ToArray());
-        insert.Parameters.AddWithValue("times", events.Select(e => e.Event.Time.UtcTicks).ToArray());
-        insert.Parameters.AddWithValue("actors", events.Select(e => e.Event.Actor.ToString()).ToArray());
-        insert.Parameters.Add(new NpgsqlParameter("correlations", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = events.Select(e => e.Event.CorrelationId).ToArray() });
-        insert.Parameters.Add(new NpgsqlParameter("causations", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = events.Select(e => e.Event.CausationId).ToArray() });
-        insert.Parameters.AddWithValue("payloads", events.Select(e => e.Event.PayloadJson).ToArray());
+        // The store binds the values; the column default assigns the positions.
+        AppendStatements.BindEvents(Add(statements, InsertEvents), batch, positions: null);
 
         var streams = Add(statements, InsertStreams);
         streams.Parameters.AddWithValue("tenants", batch.Select(a => a.Tenant).ToArray());
@@ -114,20 +104,10 @@ internal static class PostgreSqlAppendBenchmark
 
     private static void AddRows(NpgsqlBatch statements, List<AppendRequest> batch)
     {
-        var rows = batch.Select(a => (Append: a, Row: a.Row!)).ToList();
-        var records = Add(statements, InsertRecords);
-        records.Parameters.AddWithValue("tenants", rows.Select(r => r.Append.Tenant).ToArray());
-        records.Parameters.AddWithValue("types", rows.Select(r => r.Row.Type).ToArray());
-        records.Parameters.AddWithValue("ids", rows.Select(r => r.Row.Id).ToArray());
-        records.Parameters.AddWithValue("versions", rows.Select(r => r.Row.Version).ToArray());
-        records.Parameters.AddWithValue("deleted", rows.Select(r => r.Row.Deleted).ToArray());
-        records.Parameters.AddWithValue("created", rows.Select(r => r.Row.CreatedAt.UtcTicks).ToArray());
-        records.Parameters.AddWithValue("updated", rows.Select(r => r.Row.UpdatedAt.UtcTicks).ToArray());
-        records.Parameters.AddWithValue("data", rows.Select(r => r.Row.DataJson).ToArray());
-        records.Parameters.AddWithValue("search", rows.Select(r => r.Row.SearchText).ToArray());
-        records.Parameters.AddWithValue("tokens", rows.Select(r => SearchTokens.ForIndex(r.Row.SearchText)).ToArray());
+        var rows = batch.ConvertAll(a => (a.Tenant, Row: a.Row!));
+        AppendStatements.BindRecords(Add(statements, InsertRecords), rows);
 
-        var claims = rows.SelectMany(r => r.Row.UniqueClaims.Select(c => (r.Append.Tenant, c.Kind, c.Value, Stream: r.Append.StreamId))).ToList();
+        var claims = batch.SelectMany(a => a.Row!.UniqueClaims.Select(c => (a.Tenant, c.Kind, c.Value, Stream: a.StreamId))).ToList();
         var keys = Add(statements, InsertKeys);
         keys.Parameters.AddWithValue("tenants", claims.Select(c => c.Tenant).ToArray());
         keys.Parameters.AddWithValue("kinds", claims.Select(c => c.Kind).ToArray());

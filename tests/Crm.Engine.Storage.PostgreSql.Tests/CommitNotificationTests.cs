@@ -7,27 +7,23 @@ namespace Crm.Engine.Storage.PostgreSql.Tests;
 /// A log follower on one node wakes when another node commits, without waiting for its poll: the nodes here poll once
 /// an hour, so only a notification can wake them within the test's patience.
 /// </summary>
-[Collection(SharedServer.Name)]
-public sealed class CommitNotificationTests(PostgreSqlServerFixture server) : IAsyncLifetime
+public sealed class CommitNotificationTests(PostgreSqlServerFixture server) : StoreTests(server)
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private PostgreSqlEventStore _writer = null!;
     private PostgreSqlEventStore _follower = null!;
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private PostgreSqlEventStore Writer => Store;
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        var options = server.NewStoreOptions();
-        options.CommitPollInterval = TimeSpan.FromHours(1);
-        _writer = await PostgreSqlEventStore.OpenAsync(options, cancellationToken: Ct);
-        _follower = await PostgreSqlEventStore.OpenAsync(options, cancellationToken: Ct);
+        Options.CommitPollInterval = TimeSpan.FromHours(1);
+        await base.InitializeAsync();
+        _follower = await PostgreSqlEventStore.OpenAsync(Options, cancellationToken: Ct);
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         await _follower.DisposeAsync();
-        await _writer.DisposeAsync();
+        await base.DisposeAsync();
     }
 
     [Fact]
@@ -36,7 +32,7 @@ public sealed class CommitNotificationTests(PostgreSqlServerFixture server) : IA
         var head = await _follower.GetHeadPositionAsync(Ct);
 
         var waiting = await FollowerWaitingAsync(head);
-        var committed = await _writer.AppendAsync(Appends.New("contact/next"), Ct);
+        var committed = await Writer.AppendAsync(Appends.New("contact/next"), Ct);
 
         await waiting.WaitAsync(Patience, Ct);
         await _follower.WaitForCommitAsync(committed.FirstPosition - 1, Ct).WaitAsync(Patience, Ct);
@@ -62,7 +58,7 @@ public sealed class CommitNotificationTests(PostgreSqlServerFixture server) : IA
         await Poll.UntilAsync(async () => (await PidsAsync(admin)) is { Count: 2 } now && !now.Intersect(listeners).Any());
         var head = await _follower.GetHeadPositionAsync(Ct);
         var waiting = await FollowerWaitingAsync(head);
-        await _writer.AppendAsync(Appends.New("contact/next"), Ct);
+        await Writer.AppendAsync(Appends.New("contact/next"), Ct);
 
         await waiting.WaitAsync(Patience, Ct);
     }
@@ -74,9 +70,9 @@ public sealed class CommitNotificationTests(PostgreSqlServerFixture server) : IA
     /// </summary>
     private async Task<Task> FollowerWaitingAsync(long head)
     {
-        await using var thirdNode = await OtherNodeAppend.WriteAsync(_writer, Appends.New("contact/held"));
+        await using var thirdNode = await OtherNodeAppend.WriteAsync(Writer, Appends.New("contact/held"));
         var waiting = _follower.WaitForCommitAsync(head, Ct);
-        await _writer.AppendAsync(Appends.New("contact/hidden"), Ct);
+        await Writer.AppendAsync(Appends.New("contact/hidden"), Ct);
         Assert.Equal(head, await _follower.GetHeadPositionAsync(Ct));
         await thirdNode.RollbackAsync();
         return waiting;

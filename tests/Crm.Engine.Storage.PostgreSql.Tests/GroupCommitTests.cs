@@ -9,22 +9,12 @@ namespace Crm.Engine.Storage.PostgreSql.Tests;
 /// a stream or claim a key between that check and the write, and an append can fail while writing; either way only
 /// that append fails and its batch-mates commit.
 /// </summary>
-[Collection(SharedServer.Name)]
-public sealed class GroupCommitTests(PostgreSqlServerFixture server) : IAsyncLifetime
+public sealed class GroupCommitTests(PostgreSqlServerFixture server) : StoreTests(server)
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private PostgreSqlEventStore _store = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync() => _store = await PostgreSqlEventStore.OpenAsync(server.NewStoreOptions(), cancellationToken: Ct);
-
-    public async ValueTask DisposeAsync() => await _store.DisposeAsync();
-
     [Fact]
     public async Task An_append_whose_stream_another_node_writes_after_the_check_fails_alone()
     {
-        await using var otherNode = await OtherNodeAppend.WriteAsync(_store, Appends.New("contact/x"));
+        await using var otherNode = await OtherNodeAppend.WriteAsync(Store, Appends.New("contact/x"));
         using var rewrites = new RewriteCounter();
 
         var (x, y, z) = await AppendTogetherAsync(Appends.New("contact/x"), Appends.New("contact/y"), Appends.New("contact/z"));
@@ -36,14 +26,14 @@ public sealed class GroupCommitTests(PostgreSqlServerFixture server) : IAsyncLif
         Assert.Equal(1, (await y.WaitAsync(Patience, Ct)).NextVersion);
         Assert.Equal(1, (await z.WaitAsync(Patience, Ct)).NextVersion);
         Assert.Equal(1, rewrites.Count);
-        var stream = await _store.ReadStreamAsync(Appends.Tenant, "contact/x", cancellationToken: Ct);
+        var stream = await Store.ReadStreamAsync(Appends.Tenant, "contact/x", cancellationToken: Ct);
         Assert.Equal(otherNode.Result.FirstPosition, Assert.Single(stream).Position);
     }
 
     [Fact]
     public async Task An_append_whose_key_another_node_claims_after_the_check_fails_alone()
     {
-        await using var otherNode = await OtherNodeAppend.WriteAsync(_store, Appends.New("contact/first", row: Appends.Contact("first", "ada@example.com")));
+        await using var otherNode = await OtherNodeAppend.WriteAsync(Store, Appends.New("contact/first", row: Appends.Contact("first", "ada@example.com")));
         using var rewrites = new RewriteCounter();
 
         var (second, y, z) = await AppendTogetherAsync(
@@ -58,16 +48,16 @@ public sealed class GroupCommitTests(PostgreSqlServerFixture server) : IAsyncLif
         await y.WaitAsync(Patience, Ct);
         await z.WaitAsync(Patience, Ct);
         Assert.Equal(1, rewrites.Count);
-        Assert.Null(await _store.ReadModel.GetAsync(Appends.Tenant, RecordTypes.Contact, "second", Ct));
-        Assert.Empty(await _store.ReadStreamAsync(Appends.Tenant, "contact/second", cancellationToken: Ct));
-        Assert.Equal("y", await _store.ReadModel.FindByUniqueKeyAsync(Appends.Tenant, new UniqueClaim("contact.email", "y@example.com"), Ct));
+        Assert.Null(await Store.ReadModel.GetAsync(Appends.Tenant, RecordTypes.Contact, "second", Ct));
+        Assert.Empty(await Store.ReadStreamAsync(Appends.Tenant, "contact/second", cancellationToken: Ct));
+        Assert.Equal("y", await Store.ReadModel.FindByUniqueKeyAsync(Appends.Tenant, new UniqueClaim("contact.email", "y@example.com"), Ct));
     }
 
     [Fact]
     public async Task An_append_that_fails_while_writing_fails_alone()
     {
-        var existing = await _store.AppendAsync(Appends.New("contact/existing"), Ct);
-        var reusedId = (await _store.ReadStreamAsync(Appends.Tenant, "contact/existing", cancellationToken: Ct))[0].EventId;
+        var existing = await Store.AppendAsync(Appends.New("contact/existing"), Ct);
+        var reusedId = (await Store.ReadStreamAsync(Appends.Tenant, "contact/existing", cancellationToken: Ct))[0].EventId;
         using var rewrites = new RewriteCounter();
 
         // An event id already stored passes the check and breaks the write.
@@ -78,17 +68,16 @@ public sealed class GroupCommitTests(PostgreSqlServerFixture server) : IAsyncLif
         await y.WaitAsync(Patience, Ct);
         await z.WaitAsync(Patience, Ct);
         Assert.Equal(1, rewrites.Count);
-        Assert.Empty(await _store.ReadStreamAsync(Appends.Tenant, "contact/reused", cancellationToken: Ct));
-        var log = await _store.ReadAllAsync(existing.LastPosition, 10, Ct);
+        Assert.Empty(await Store.ReadStreamAsync(Appends.Tenant, "contact/reused", cancellationToken: Ct));
+        var log = await Store.ReadAllAsync(existing.LastPosition, 10, Ct);
         Assert.Equal(["contact/y", "contact/z"], log.Select(e => e.StreamId).Where(s => s.StartsWith("contact/", StringComparison.Ordinal)).Order());
     }
 
     [Fact]
     public async Task Two_nodes_writing_the_same_streams_lose_nothing_and_duplicate_nothing()
     {
-        var options = server.NewStoreOptions();
-        await using var first = await PostgreSqlEventStore.OpenAsync(options, cancellationToken: Ct);
-        await using var second = await PostgreSqlEventStore.OpenAsync(options, cancellationToken: Ct);
+        var first = Store;
+        await using var second = await PostgreSqlEventStore.OpenAsync(Options, cancellationToken: Ct);
         const int streams = 8;
         const int writersPerNode = 40;
 
@@ -133,11 +122,11 @@ public sealed class GroupCommitTests(PostgreSqlServerFixture server) : IAsyncLif
     private async Task<(Task<AppendResult>, Task<AppendResult>, Task<AppendResult>)> AppendTogetherAsync(AppendRequest a, AppendRequest b, AppendRequest c)
     {
         var gateStream = "gate/" + Guid.NewGuid().ToString("N");
-        await using var gate = await OtherNodeAppend.WriteAsync(_store, Appends.New(gateStream));
-        var held = _store.AppendAsync(Appends.New(gateStream), Ct);
+        await using var gate = await OtherNodeAppend.WriteAsync(Store, Appends.New(gateStream));
+        var held = Store.AppendAsync(Appends.New(gateStream), Ct);
         await gate.WaitUntilSomeoneWaitsAsync();
 
-        var appends = (_store.AppendAsync(a, Ct), _store.AppendAsync(b, Ct), _store.AppendAsync(c, Ct));
+        var appends = (Store.AppendAsync(a, Ct), Store.AppendAsync(b, Ct), Store.AppendAsync(c, Ct));
         await gate.RollbackAsync();
         await held.WaitAsync(Patience, Ct);
         return appends;
