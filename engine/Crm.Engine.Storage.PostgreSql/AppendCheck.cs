@@ -25,15 +25,15 @@ internal sealed class AppendCheck(string schema)
 
     /// <summary>
     /// Sets <see cref="PendingAppend.Error"/> on every writable append that cannot succeed and returns the others, in
-    /// batch order, with the state they leave. Reads in <paramref name="transaction"/> when given, so that it sees the
-    /// batch written so far. <paramref name="committing"/> is the state left by a batch still committing: what it
-    /// changed counts as done. The statements are prepared: <paramref name="connection"/> must be a writer's (see
-    /// <see cref="GroupCommitWriter"/>).
+    /// batch order, with the state they leave. Reads in <paramref name="transaction"/>, so that it sees the batch
+    /// written so far, and takes <paramref name="reservation"/> in the same round trip when given. <paramref
+    /// name="committing"/> is the state left by a batch still committing: what it changed counts as done. The
+    /// statements are prepared: <paramref name="connection"/> must be a writer's (see <see cref="GroupCommitWriter"/>).
     /// </summary>
     public async Task<(List<PendingAppend> Accepted, State After)> RunAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<PendingAppend> batch, State? committing, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<PendingAppend> batch, State? committing, PositionReservation? reservation, CancellationToken cancellationToken)
     {
-        var state = await ReadAsync(connection, transaction, batch, cancellationToken).ConfigureAwait(false);
+        var state = await ReadAsync(connection, transaction, batch, reservation, cancellationToken).ConfigureAwait(false);
         committing?.ApplyChangesTo(state);
         var accepted = new List<PendingAppend>(batch.Count);
         foreach (var pending in batch)
@@ -54,7 +54,7 @@ internal sealed class AppendCheck(string schema)
         return (accepted, state);
     }
 
-    private async Task<State> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<PendingAppend> batch, CancellationToken cancellationToken)
+    private async Task<State> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<PendingAppend> batch, PositionReservation? reservation, CancellationToken cancellationToken)
     {
         var state = new State();
         var streams = new HashSet<(string Tenant, string Stream)>();
@@ -88,6 +88,7 @@ internal sealed class AppendCheck(string schema)
             reads.BatchCommands.Add(holders);
         }
 
+        reservation?.AddTo(reads);
         await reads.PrepareAsync(cancellationToken).ConfigureAwait(false);
         await using var reader = await reads.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -102,6 +103,12 @@ internal sealed class AppendCheck(string schema)
             {
                 state.Holders[(reader.GetString(0), reader.GetString(1), reader.GetString(2))] = reader.GetString(3);
             }
+        }
+
+        if (reservation is not null)
+        {
+            await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false);
+            await reservation.ReadAsync(reader).ConfigureAwait(false);
         }
 
         return state;

@@ -11,26 +11,19 @@ namespace Crm.Engine.Storage.PostgreSql;
 /// </summary>
 internal sealed class AppendWriter(string schema)
 {
-    // Taking the transaction id and the positions under one lock makes positions follow transaction ids: a reader
-    // that takes only rows whose xid is below the oldest running transaction then never passes a position that a
-    // transaction still running holds. The lock is held for one round trip, not until commit. It only works if the
-    // transaction gets its id here, so nothing may be written in the transaction before.
-    private readonly string _reservePositions = $"""
-        SELECT pg_advisory_lock(hashtextextended('crm.engine.positions:{schema}', 0));
-        SELECT pg_current_xact_id();
-        SELECT nextval((SELECT pg_get_serial_sequence('{schema}.events', 'position'))::regclass) FROM generate_series(1, @n);
-        SELECT pg_advisory_unlock(hashtextextended('crm.engine.positions:{schema}', 0));
-        """;
-
     private readonly AppendStatements _statements = new(schema);
 
+    /// <summary>Positions for <paramref name="count"/> events of a transaction that has written nothing yet.</summary>
+    public PositionReservation Reservation(int count) => new(schema, count);
+
     /// <summary>
-    /// Reserves positions for <paramref name="appends"/> and writes them in order. Returns their results, or null
-    /// when one of them lost a race to another writer; then the transaction must be rolled back.
+    /// Writes <paramref name="appends"/> in order, their events taking <paramref name="positions"/> in order (reserved
+    /// here when not given). Returns their results, or null when one of them lost a race to another writer; then the
+    /// transaction must be rolled back.
     /// </summary>
-    public async Task<AppendResult[]?> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<AppendRequest> appends, CancellationToken cancellationToken)
+    public async Task<AppendResult[]?> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<AppendRequest> appends, long[]? positions, CancellationToken cancellationToken)
     {
-        var positions = await ReservePositionsAsync(connection, transaction, appends.Sum(a => a.Events.Count)).ConfigureAwait(false);
+        positions ??= await ReservePositionsAsync(connection, transaction, appends.Sum(a => a.Events.Count)).ConfigureAwait(false);
         await using var batch = _statements.Build(connection, transaction, appends, positions, prepare: true);
         return await batch.ExecuteAsync(cancellationToken).ConfigureAwait(false) ? Results(appends, positions, 0) : null;
     }
@@ -80,48 +73,87 @@ internal sealed class AppendWriter(string schema)
         return results;
     }
 
-    /// <summary>Takes the transaction's id and <paramref name="count"/> positions, in increasing order.</summary>
+    /// <summary>Takes the transaction's id and <paramref name="count"/> positions, in increasing order, with one round trip.</summary>
     public async Task<long[]> ReservePositionsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int count)
     {
-        // Not cancellable: stopping between lock and unlock would leave the session holding the lock.
-        await using var command = new NpgsqlCommand(_reservePositions, connection, transaction);
-        command.Parameters.AddWithValue("n", count);
-        await command.PrepareAsync(CancellationToken.None).ConfigureAwait(false);
-        var positions = new long[count];
+        var reservation = Reservation(count);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        reservation.AddTo(batch);
         try
         {
-            await using var reader = await command.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false);
-            await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false);
-            await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false);
-            var i = 0;
-            while (await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false))
-            {
-                positions[i++] = reader.GetInt64(0);
-            }
-
-            await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false);
+            await batch.PrepareAsync(CancellationToken.None).ConfigureAwait(false);
+            await using var reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false);
+            await reservation.ReadAsync(reader).ConfigureAwait(false);
         }
         catch
         {
-            // A session lock outlives the transaction; never hand a connection back to the pool still holding it.
-            // If the connection broke instead, Npgsql discards it and the server ends the session and its locks.
-            await ReleasePositionLockAsync(connection, transaction).ConfigureAwait(false);
+            await PositionReservation.AbandonAsync(connection, transaction).ConfigureAwait(false);
             throw;
         }
 
-        Array.Sort(positions);
-        return positions;
+        return reservation.Positions;
+    }
+}
+
+/// <summary>
+/// Positions for a transaction's events, taken together with the transaction's id under one lock. That makes positions
+/// follow transaction ids: a reader that takes only rows whose xid is below the oldest running transaction then never
+/// passes a position that a transaction still running holds. It only works if the transaction gets its id here, so
+/// these must be the transaction's first writes; reads may go before them, in the same round trip. The lock is held
+/// for that round trip, not until commit.
+/// </summary>
+internal sealed class PositionReservation(string schema, int count)
+{
+    /// <summary>The positions taken, in increasing order, once <see cref="ReadAsync"/> has run.</summary>
+    public long[] Positions { get; private set; } = [];
+
+    public void AddTo(NpgsqlBatch batch)
+    {
+        var lockKey = $"hashtextextended('crm.engine.positions:{schema}', 0)";
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_lock({lockKey})"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_current_xact_id()"));
+        var take = new NpgsqlBatchCommand($"SELECT nextval((SELECT pg_get_serial_sequence('{schema}.events', 'position'))::regclass) FROM generate_series(1, @n)");
+        take.Parameters.AddWithValue("n", count);
+        batch.BatchCommands.Add(take);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_unlock({lockKey})"));
     }
 
-    private static async Task ReleasePositionLockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    /// <summary>Reads the positions; <paramref name="reader"/> is at the result of the lock.</summary>
+    public async Task ReadAsync(NpgsqlDataReader reader)
+    {
+        // Not cancellable: stopping between lock and unlock would leave the session holding the lock.
+        await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false);
+        await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false);
+        var positions = new long[count];
+        var i = 0;
+        while (await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            positions[i++] = reader.GetInt64(0);
+        }
+
+        await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false);
+        Array.Sort(positions);
+        Positions = positions;
+    }
+
+    /// <summary>
+    /// After a reservation failed: ends the transaction and whatever lock the session still holds. A session lock
+    /// outlives the transaction, and a connection must never go back to the pool holding it. If the connection broke
+    /// instead, Npgsql discards it and the server ends the session and its locks.
+    /// </summary>
+    public static async Task AbandonAsync(NpgsqlConnection connection, NpgsqlTransaction transaction)
     {
         try
         {
-            await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+            if (transaction.Connection is not null)
+            {
+                await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
             await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", connection);
             await unlock.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
         }
-        catch (NpgsqlException)
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
         {
             // The connection is gone, and with it the session's locks.
         }

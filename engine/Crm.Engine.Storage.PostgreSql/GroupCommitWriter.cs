@@ -106,19 +106,13 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         {
             batch.ForEach(p => p.Reset());
             var connection = await lane.ConnectionAsync(_dataSource).ConfigureAwait(false);
-            var committing = previous is { Committing.IsCompleted: false } ? previous.Changes : null;
-            var (accepted, changes) = await _check.RunAsync(connection, null, batch, committing, CancellationToken.None).ConfigureAwait(false);
-            lane.Changes = changes;
-            if (accepted.Count > 0)
+            transaction = await CheckAndWriteAsync(connection, previous, lane, batch).ConfigureAwait(false);
+            if (transaction is null && batch.Exists(p => p.Writable))
             {
-                transaction = await TryWriteTogetherAsync(connection, accepted).ConfigureAwait(false);
-                if (transaction is null)
-                {
-                    // The careful path reads what is committed, so the batch before must be.
-                    await (previous?.Committing ?? Task.CompletedTask).ConfigureAwait(false);
-                    batch.ForEach(p => p.Reset());
-                    transaction = await WriteOneByOneAsync(connection, batch).ConfigureAwait(false);
-                }
+                // The careful path reads what is committed, so the batch before must be.
+                await (previous?.Committing ?? Task.CompletedTask).ConfigureAwait(false);
+                batch.ForEach(p => p.Reset());
+                transaction = await WriteOneByOneAsync(connection, batch).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
@@ -133,6 +127,78 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         }
 
         lane.Committing = CommitAsync(lane, transaction, batch, started);
+    }
+
+    /// <summary>
+    /// The common path, in one transaction: one round trip checks the batch and reserves positions for it, one writes
+    /// the accepted appends. Returns the open transaction with them written, or null after rolling it back: then
+    /// either nothing was accepted (every append has its refusal) or the batch is to be written one append at a time.
+    /// </summary>
+    private async Task<NpgsqlTransaction?> CheckAndWriteAsync(NpgsqlConnection connection, Lane? previous, Lane lane, List<PendingAppend> batch)
+    {
+        var transaction = await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            // Positions for every append still writable: those the check refuses leave a gap, which readers pass.
+            var reservation = _writer.Reservation(batch.Sum(p => p.Writable ? p.Request.Events.Count : 0));
+            var committing = previous is { Committing.IsCompleted: false } ? previous.Changes : null;
+            List<PendingAppend> accepted;
+            try
+            {
+                (accepted, lane.Changes) = await _check.RunAsync(connection, transaction, batch, committing, reservation, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch
+            {
+                await PositionReservation.AbandonAsync(connection, transaction).ConfigureAwait(false);
+                throw;
+            }
+
+            AppendResult[]? results = null;
+            if (accepted.Count > 0)
+            {
+                try
+                {
+                    results = await _writer.WriteAsync(connection, transaction, accepted.ConvertAll(p => p.Request), reservation.Positions, CancellationToken.None).ConfigureAwait(false);
+                    if (results is null)
+                    {
+                        Log.BatchLostRace(_logger, accepted.Count);
+                    }
+                }
+                catch (PostgresException ex)
+                {
+                    // An append failed while writing (a duplicate event id, a row two streams write): find which, alone.
+                    Log.BatchRewritten(_logger, ex, accepted.Count);
+                }
+
+                if (results is null)
+                {
+                    PostgreSqlStoreMetrics.BatchesRewritten.Add(1);
+                }
+            }
+
+            if (results is null)
+            {
+                if (transaction.Connection is not null)
+                {
+                    await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+
+                await transaction.DisposeAsync().ConfigureAwait(false);
+                return null;
+            }
+
+            for (var i = 0; i < accepted.Count; i++)
+            {
+                accepted[i].Result = results[i];
+            }
+
+            return transaction;
+        }
+        catch
+        {
+            await transaction.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>Commits the batch's transaction (if it wrote anything) and hands every append its outcome.</summary>
@@ -194,54 +260,6 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// The common path: the accepted appends in one transaction, one round trip of statements. Returns the open
-    /// transaction with every append written, or null after rolling it back.
-    /// </summary>
-    private async Task<NpgsqlTransaction?> TryWriteTogetherAsync(NpgsqlConnection connection, List<PendingAppend> accepted)
-    {
-        var transaction = await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
-        AppendResult[]? results;
-        try
-        {
-            results = await _writer.WriteAsync(connection, transaction, accepted.ConvertAll(p => p.Request), CancellationToken.None).ConfigureAwait(false);
-            if (results is null)
-            {
-                Log.BatchLostRace(_logger, accepted.Count);
-            }
-        }
-        catch (PostgresException ex)
-        {
-            // An append failed while writing (a duplicate event id, a row two streams write): find which, alone.
-            Log.BatchRewritten(_logger, ex, accepted.Count);
-            results = null;
-        }
-        catch
-        {
-            await transaction.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        if (results is null)
-        {
-            if (transaction.Connection is not null)
-            {
-                await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-
-            await transaction.DisposeAsync().ConfigureAwait(false);
-            PostgreSqlStoreMetrics.BatchesRewritten.Add(1);
-            return null;
-        }
-
-        for (var i = 0; i < accepted.Count; i++)
-        {
-            accepted[i].Result = results[i];
-        }
-
-        return transaction;
-    }
-
-    /// <summary>
     /// The careful path: every append checked and written under its own savepoint, in one transaction, so an append
     /// that lost a race or failed is undone alone and its batch-mates still commit. Returns the open transaction.
     /// </summary>
@@ -285,7 +303,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         // else, after which the check sees why. Three losses in a row end as a conflict the caller retries.
         for (var attempt = 1; ; attempt++)
         {
-            var (accepted, _) = await _check.RunAsync(connection, transaction, [pending], null, CancellationToken.None).ConfigureAwait(false);
+            var (accepted, _) = await _check.RunAsync(connection, transaction, [pending], null, null, CancellationToken.None).ConfigureAwait(false);
             if (accepted.Count == 0)
             {
                 return;

@@ -30,7 +30,7 @@ internal sealed class OtherNodeAppend : IAsyncDisposable
     {
         var connection = await store.DataSource.OpenConnectionAsync(Ct);
         var transaction = await connection.BeginTransactionAsync(Ct);
-        var results = await new AppendWriter(store.Schema).WriteAsync(connection, transaction, [request], Ct)
+        var results = await new AppendWriter(store.Schema).WriteAsync(connection, transaction, [request], positions: null, Ct)
             ?? throw new InvalidOperationException("The append lost a race.");
         return new OtherNodeAppend(store.DataSource, connection, transaction, Assert.Single(results));
     }
