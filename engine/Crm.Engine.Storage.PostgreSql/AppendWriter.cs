@@ -3,11 +3,12 @@ using Npgsql;
 namespace Crm.Engine.Storage.PostgreSql;
 
 /// <summary>
-/// Writes appends inside an open transaction: reserves their positions, then sends every statement of every append
-/// in one round trip, a statement per table for all the appends together (events, stream versions, records, claims,
-/// links). The database checks again what <see cref="AppendCheck"/> checked from committed data: a stream moves only
-/// from the expected version, a key is claimed only if no other stream holds it. When another writer (another node)
-/// got there first, the write reports that rather than throwing, and the caller rolls the transaction back.
+/// Writes appends inside an open transaction, their positions reserved first (see <see cref="PositionReservation"/>):
+/// every statement of every append goes in one round trip, a statement per table for all the appends together
+/// (events, stream versions, records, claims, links). The database checks again what <see cref="AppendCheck"/>
+/// checked from committed data: a stream moves only from the expected version, a key is claimed only if no other
+/// stream holds it. When another writer (another node) got there first, the write reports that rather than throwing,
+/// and the caller rolls the transaction back.
 /// </summary>
 internal sealed class AppendWriter(string schema)
 {
