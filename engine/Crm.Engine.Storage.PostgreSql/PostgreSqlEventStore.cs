@@ -5,30 +5,32 @@ using Npgsql;
 namespace Crm.Engine.Storage.PostgreSql;
 
 /// <summary>
-/// The clustered event store: any number of nodes append to one PostgreSQL database. An append is one transaction
-/// (events, stream version, read-model row, uniqueness claims and links). Readers of the whole log stay below a safe
-/// high-water mark — rows whose writing transaction is older than every running one — because identity values commit
-/// out of order.
+/// The clustered event store: any number of nodes append to one PostgreSQL database. Each node's concurrent appends
+/// share a transaction (group commit); an append's events, stream version, read-model row, uniqueness claims and links
+/// commit together. Readers of the whole log stay below a safe high-water mark — rows whose writing transaction is
+/// older than every running one — because positions commit out of order; other nodes' commits wake followers through
+/// LISTEN/NOTIFY.
 /// </summary>
 public sealed class PostgreSqlEventStore : IEventStore
 {
     private readonly PostgreSqlStoreOptions _options;
     private readonly NpgsqlDataSource _dataSource;
-    private readonly StreamAppender _appender;
+    private readonly GroupCommitWriter _writer;
+    private readonly CommitNotifications _notifications;
     private readonly string _streamEvents;
     private readonly string _allEvents;
     private readonly string _head;
     private readonly CancellationTokenSource _closing = new();
-    private TaskCompletionSource _committed = NewSignal();
     private int _disposed;
 
-    private PostgreSqlEventStore(PostgreSqlStoreOptions options, NpgsqlDataSource dataSource, int schemaVersion)
+    private PostgreSqlEventStore(PostgreSqlStoreOptions options, NpgsqlDataSource dataSource, int schemaVersion, ILogger logger)
     {
         _options = options;
         _dataSource = dataSource;
         SchemaVersion = schemaVersion;
         var schema = options.Schema;
-        _appender = new StreamAppender(dataSource, schema);
+        _notifications = new CommitNotifications(dataSource, schema, logger);
+        _writer = new GroupCommitWriter(dataSource, schema, options.MaxBatchSize, _notifications.Committed, logger);
         ReadModel = new PostgreSqlRecordReadModel(dataSource, schema);
         Coordination = new PostgreSqlCoordinationStore(dataSource, schema);
         _streamEvents =
@@ -54,9 +56,9 @@ public sealed class PostgreSqlEventStore : IEventStore
             var schemaVersion = await SchemaMigrations.ApplyAsync(
                 dataSource,
                 options.Schema,
-                version => logger.LogInformation("Applied event store schema migration {Version} to schema {Schema}", version, options.Schema),
+                version => Log.MigrationApplied(logger, version, options.Schema),
                 cancellationToken).ConfigureAwait(false);
-            return new PostgreSqlEventStore(options, dataSource, schemaVersion);
+            return new PostgreSqlEventStore(options, dataSource, schemaVersion, logger);
         }
         catch
         {
@@ -81,7 +83,7 @@ public sealed class PostgreSqlEventStore : IEventStore
     public ICoordinationStore Coordination { get; }
 
     /// <inheritdoc />
-    public async Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default)
+    public Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default)
     {
         AppendValidation.Validate(request);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -91,9 +93,7 @@ public sealed class PostgreSqlEventStore : IEventStore
             throw new NotSupportedException("Timers, effect keys and fences in appends are not written by this store yet.");
         }
 
-        var result = await _appender.AppendAsync(request, cancellationToken).ConfigureAwait(false);
-        Interlocked.Exchange(ref _committed, NewSignal()).TrySetResult();
-        return result;
+        return _writer.Enqueue(request, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -145,20 +145,21 @@ public sealed class PostgreSqlEventStore : IEventStore
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
         while (true)
         {
-            // Taken before reading the head, so an append that completes after the read still wakes this waiter.
-            var localCommit = Volatile.Read(ref _committed).Task;
+            // Taken before reading the head, so a commit that lands after the read still wakes this waiter.
+            var commit = _notifications.Next;
             if (await GetHeadPositionAsync(linked.Token).ConfigureAwait(false) > afterPosition)
             {
                 return;
             }
 
-            // Appends of this node wake the waiter at once; appends of other nodes are seen at the next poll.
-            await Task.WhenAny(localCommit, Task.Delay(_options.CommitPollInterval, linked.Token)).ConfigureAwait(false);
+            using var poll = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
+            await Task.WhenAny(commit, Task.Delay(_options.CommitPollInterval, poll.Token)).ConfigureAwait(false);
+            await poll.CancelAsync().ConfigureAwait(false);
             linked.Token.ThrowIfCancellationRequested();
         }
     }
 
-    /// <summary>Stops waiters and closes the connections.</summary>
+    /// <summary>Writes the appends already queued, stops waiters and closes the connections.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -166,10 +167,11 @@ public sealed class PostgreSqlEventStore : IEventStore
             return;
         }
 
+        // Queued appends are written before the connections close.
+        await _writer.DisposeAsync().ConfigureAwait(false);
         await _closing.CancelAsync().ConfigureAwait(false);
+        await _notifications.DisposeAsync().ConfigureAwait(false);
         await _dataSource.DisposeAsync().ConfigureAwait(false);
         _closing.Dispose();
     }
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

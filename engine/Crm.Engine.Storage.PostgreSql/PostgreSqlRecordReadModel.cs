@@ -60,7 +60,7 @@ internal sealed class PostgreSqlRecordReadModel(NpgsqlDataSource dataSource, str
         command.Parameters.AddWithValue("t", tenant);
         command.Parameters.AddWithValue("kind", key.Kind);
         command.Parameters.AddWithValue("value", key.Value);
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string stream ? StreamAppender.RecordIdOf(stream) : null;
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string stream ? AppendCheck.RecordIdOf(stream) : null;
     }
 
     public Task<Page<RecordRow>> QueryAsync(string tenant, string type, RecordQuery query, CancellationToken cancellationToken = default)

@@ -14,8 +14,15 @@ public sealed partial class PostgreSqlStoreOptions
     /// <summary>The schema holding the store's tables; created if missing.</summary>
     public string Schema { get; set; } = "crm";
 
-    /// <summary>How often a waiter re-reads the head when no local append woke it (appends of other nodes).</summary>
-    public TimeSpan CommitPollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>
+    /// How often a log follower waiting for new events reads the head when nothing woke it. Commits of this node and
+    /// notifications of other nodes' commits wake it at once; the poll covers a notification lost while the listening
+    /// connection was down, and a high-water mark held back by a transaction that is not an append.
+    /// </summary>
+    public TimeSpan CommitPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The most appends one transaction commits (group commit).</summary>
+    public int MaxBatchSize { get; set; } = 256;
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the configuration path of the first invalid option.</summary>
     public void Validate()
@@ -35,6 +42,11 @@ public sealed partial class PostgreSqlStoreOptions
         if (CommitPollInterval <= TimeSpan.Zero)
         {
             throw new ArgumentException($"{SectionName}:{nameof(CommitPollInterval)} must be positive.", nameof(CommitPollInterval));
+        }
+
+        if (MaxBatchSize is < 1 or > 10_000)
+        {
+            throw new ArgumentException($"{SectionName}:{nameof(MaxBatchSize)} must be between 1 and 10000.", nameof(MaxBatchSize));
         }
     }
 

@@ -7,10 +7,10 @@ internal sealed record BenchmarkOptions
 {
     public bool Quick { get; init; }
 
-    /// <summary>Appends written by (a) and (b) in each round, after <see cref="WriteWarmUp"/> untimed ones.</summary>
+    /// <summary>Appends written by (a), (b) and each side of (f) in each round, after <see cref="WriteWarmUp"/> untimed ones.</summary>
     public int Writes { get; init; } = 100_000;
 
-    /// <summary>Rounds of (a) then (b), each on fresh files; the median round is reported, so a burst of other load hits both less.</summary>
+    /// <summary>Rounds of (a) then (b), and of (f)'s two sides, each on fresh files or databases; the median round is reported, so a burst of other load hits both less.</summary>
     public int WriteRounds { get; init; } = 3;
 
     public int WriteWarmUp { get; init; } = 5_000;
@@ -66,11 +66,17 @@ internal sealed record BenchmarkOptions
     /// <summary>Appends' rows written by (g)'s raw Npgsql baseline.</summary>
     public int RawPostgreSqlRows { get; init; } = 30_000;
 
+    /// <summary>Concurrent writers of (f)'s store.</summary>
+    public int PostgreSqlWriters { get; init; } = 64;
+
+    /// <summary>Rows per transaction of (f)'s raw inserts: as many as the store's writers can have queued.</summary>
+    public int PostgreSqlBatchSize { get; init; } = 64;
+
     /// <summary>Run the diagnostic variants that explain where a create's time goes.</summary>
     public bool Diagnostics { get; init; } = true;
 
-    /// <summary>Benchmarks to run, of a, b, c, d, e, g.</summary>
-    public string Only { get; init; } = "abcdeg";
+    /// <summary>Benchmarks to run, of a, b, c, d, e, f, g.</summary>
+    public string Only { get; init; } = "abcdefg";
 
     public bool Runs(char benchmark) => Only.Contains(benchmark, StringComparison.Ordinal);
 
@@ -116,13 +122,13 @@ internal sealed record BenchmarkOptions
             {
                 options = options with { RestClients = clients };
             }
-            else if (arg.StartsWith("--only=", StringComparison.Ordinal) && arg.Length > 7 && arg[7..].All(c => c is 'a' or 'b' or 'c' or 'd' or 'e' or 'g' or ','))
+            else if (arg.StartsWith("--only=", StringComparison.Ordinal) && arg.Length > 7 && arg[7..].All(c => c is 'a' or 'b' or 'c' or 'd' or 'e' or 'f' or 'g' or ','))
             {
                 options = options with { Only = arg[7..] };
             }
             else
             {
-                throw new ArgumentException($"Unknown argument '{arg}'. Usage: [--quick] [--no-diagnostics] [--only=a,b,c,d,e,g] [--in-flight=512] [--clients=64]");
+                throw new ArgumentException($"Unknown argument '{arg}'. Usage: [--quick] [--no-diagnostics] [--only=a,b,c,d,e,f,g] [--in-flight=512] [--clients=64]");
             }
         }
 

@@ -5,7 +5,7 @@ using System.Text;
 using Crm.Cluster.Tests;
 using Crm.Engine.Storage;
 using Crm.Engine.Storage.PostgreSql;
-using Crm.Engine.Storage.PostgreSql.Tests;
+using Crm.Testing.PostgreSql;
 using Npgsql;
 
 namespace Crm.Benchmarks;
@@ -35,7 +35,7 @@ internal static class ClusterBenchmark
         var perPhase = creates + warmUp;
         var postgres = new LocalPostgreSqlServer();
         progress("(g) starting a private PostgreSQL server");
-        await postgres.InitializeAsync();
+        await postgres.StartAsync();
         var directory = new TempDataDirectory("cluster");
         var nodes = new List<ServerNode>();
         try

@@ -3,9 +3,11 @@ using System.Globalization;
 using System.Runtime;
 using System.Runtime.InteropServices;
 using Crm.Benchmarks;
+using Crm.Testing.PostgreSql;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
-// Throughput and latency of the write and search paths, each on a fresh SQLite file. Progress goes to stderr,
+// Throughput and latency of the write and search paths, each on a fresh SQLite file (or PostgreSQL database for (f)). Progress goes to stderr,
 // results to stdout. Figures depend on the machine and its disk; compare runs on the same machine only.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -27,7 +29,7 @@ var loadAtStart = LoadAverage();
 void Progress(string message) => Console.Error.WriteLine($"[{total.Elapsed:mm\\:ss}] {message}");
 
 var writes = options.Writes + options.WriteWarmUp;
-var appendCount = Math.Max(options.Runs('a') || options.Runs('b') ? writes : 0, options.Runs('d') ? options.SearchContacts : 0);
+var appendCount = Math.Max(options.Runs('a') || options.Runs('b') || options.Runs('f') ? writes : 0, options.Runs('d') ? options.SearchContacts : 0);
 var restContacts = options.Runs('e') ? 2 * (options.RestOperations + options.RestWarmUp) : 0;
 var clusterContacts = options.Runs('g') ? options.RawPostgreSqlRows + 3 * (options.ClusterCreates + options.ClusterWarmUp) : 0;
 var largest = new[] { appendCount, restContacts, clusterContacts, options.Runs('c') ? options.Creates + options.CreateWarmUp : 0 }.Max();
@@ -80,6 +82,52 @@ if (storeRounds.Count > 0)
     summary.Add($"(b) IEventStore.AppendAsync, {options.Writers} writers", Count(m.Operations), Seconds(m.Elapsed), $"{m.PerSecond:N0} appends/s",
         Ratio(m.PerSecond), $"{m.CpuMicrosPerOp:N1}", $"{m.AllocatedKbPerOp:N2}", $">= 50% of (a): {met}");
     notes.Add($"(b) {median.Batches}{Rounds(storeRounds.Select(r => r.Measurement.PerSecond))}");
+}
+
+// (f) runs its two sides in alternating rounds too, each on a fresh database of one private server.
+var pgRawRounds = new List<PostgreSqlAppendBenchmark.Result>();
+var pgStoreRounds = new List<PostgreSqlAppendBenchmark.Result>();
+string? postgreSql = null;
+if (options.Runs('f'))
+{
+    await using var server = new LocalPostgreSqlServer(durable: true);
+    try
+    {
+        Progress("(f) starting a private PostgreSQL server (durable commits)");
+        await server.StartAsync();
+        await using var connection = new NpgsqlConnection(server.ConnectionString);
+        await connection.OpenAsync();
+        await using var version = new NpgsqlCommand("SHOW server_version", connection);
+        postgreSql = $"PostgreSQL {await version.ExecuteScalarAsync()} (fsync and synchronous_commit on)";
+    }
+    catch (InvalidOperationException ex)
+    {
+        notes.Add($"(f) skipped: {ex.Message}");
+    }
+
+    for (var round = 1; postgreSql is not null && round <= options.WriteRounds; round++)
+    {
+        var of = options.WriteRounds > 1 ? $" (round {round} of {options.WriteRounds})" : "";
+        Progress($"(f) raw Npgsql: {options.Writes:N0} rows, {options.PostgreSqlBatchSize} per transaction{of}");
+        pgRawRounds.Add(await PostgreSqlAppendBenchmark.RunRawAsync(server, $"raw_{round}", appends[..writes], options.WriteWarmUp, options.PostgreSqlBatchSize));
+        Progress($"(f) PostgreSqlEventStore.AppendAsync: {options.Writes:N0} appends from {options.PostgreSqlWriters} writers{of}");
+        pgStoreRounds.Add(await PostgreSqlAppendBenchmark.RunStoreAsync(server, $"store_{round}", appends[..writes], options.WriteWarmUp, options.PostgreSqlWriters));
+    }
+}
+
+if (pgRawRounds.Count > 0)
+{
+    var raw = Median(pgRawRounds, r => r.Measurement.PerSecond);
+    var store = Median(pgStoreRounds, r => r.Measurement.PerSecond);
+    var r = raw.Measurement;
+    var m = store.Measurement;
+    var ratio = m.PerSecond / r.PerSecond;
+    summary.Add($"(f) raw Npgsql batched inserts, {options.PostgreSqlBatchSize} per transaction", Count(r.Operations), Seconds(r.Elapsed), $"{r.PerSecond:N0} rows/s",
+        Ratio(r.PerSecond), $"{r.CpuMicrosPerOp:N1}", $"{r.AllocatedKbPerOp:N2}", "-");
+    summary.Add($"(f) PostgreSqlEventStore.AppendAsync, {options.PostgreSqlWriters} writers", Count(m.Operations), Seconds(m.Elapsed), $"{m.PerSecond:N0} appends/s",
+        Ratio(m.PerSecond), $"{m.CpuMicrosPerOp:N1}", $"{m.AllocatedKbPerOp:N2}", $">= 50% of (f) raw: {(ratio >= 0.5 ? "met" : "missed")} ({ratio:P1})");
+    notes.Add($"(f) raw: {raw.Details}; server CPU {raw.ServerMicrosPerOp:N1} us/row{Rounds(pgRawRounds.Select(x => x.Measurement.PerSecond))}");
+    notes.Add($"(f) store: {store.Details}; server CPU {store.ServerMicrosPerOp:N1} us/append{Rounds(pgStoreRounds.Select(x => x.Measurement.PerSecond))}");
 }
 
 var diagnostics = new TextTable("Variant of (c)", "Ops", "Throughput", "CPU us/op", "Cores busy", "Alloc KB/op", "GC 0/1/2", "GC pause", "JIT'd", "Detail");
@@ -215,6 +263,11 @@ if (options.Runs('g'))
 Console.WriteLine();
 Console.WriteLine($"Crm.Engine benchmarks ({(options.Quick ? "quick" : "full")}) on {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, " +
     $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC, SQLite {SqliteVersion()}, synchronous=FULL, WAL, temp dir {Path.GetTempPath()}");
+if (postgreSql is not null)
+{
+    Console.WriteLine($"(f) on a private {postgreSql}, client and server on the same cores; CPU us/op of (f) is this process's, the server's is in the notes.");
+}
+
 Console.WriteLine($"One append = 1 event (payload ~{averagePayload:N0} B) + stream version + record row (data ~{averageData:N0} B) + FTS5 entry + unique email key.");
 Console.WriteLine($"Search text of the first contact: \"{appends[0].Row!.SearchText}\"");
 Console.WriteLine();

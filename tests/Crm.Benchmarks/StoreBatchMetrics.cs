@@ -3,31 +3,29 @@ using System.Diagnostics.Metrics;
 namespace Crm.Benchmarks;
 
 /// <summary>
-/// Listens to the SQLite store's group-commit instruments (meter <c>Crm.Engine.Storage.Sqlite</c>) while alive:
-/// how many appends shared a transaction and how long each batch took to write and commit.
+/// Listens to a store's group-commit instruments while alive (meter <c>Crm.Engine.Storage.Sqlite</c> unless told
+/// otherwise): how many appends shared a transaction and how long each batch took to write and commit.
 /// </summary>
 internal sealed class StoreBatchMetrics : IDisposable
 {
-    private const string MeterName = "Crm.Engine.Storage.Sqlite";
-
     private readonly MeterListener _listener = new();
     private long _batches;
     private long _appends;
     private double _commitMs;
     private double _maxCommitMs;
 
-    public StoreBatchMetrics()
+    public StoreBatchMetrics(string meterName = "Crm.Engine.Storage.Sqlite")
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == MeterName && instrument.Name is "crm.store.batch.size" or "crm.store.batch.duration")
+            if (instrument.Meter.Name == meterName && instrument.Name is "crm.store.batch.size" or "crm.store.batch.duration")
             {
                 listener.EnableMeasurementEvents(instrument);
             }
         };
         _listener.SetMeasurementEventCallback<int>((_, size, _, _) =>
         {
-            // Recorded once per batch, on the writer thread only.
+            // Recorded once per batch, by the store's one writer.
             _batches++;
             _appends += size;
         });

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using Crm.Engine.Client;
-using Crm.Engine.Storage.PostgreSql.Tests;
+using Crm.Testing.PostgreSql;
 
 namespace Crm.Cluster.Tests;
 
@@ -14,8 +14,9 @@ public sealed class ClusterCollection : ICollectionFixture<ThreeNodeCluster>
 /// Three Crm.Server processes in cluster mode against one private PostgreSQL server, each on ports of its own.
 /// Tests that stop or kill a node bring it back before they end; every process is killed on teardown.
 /// </summary>
-public sealed class ThreeNodeCluster(LocalPostgreSqlServer postgres) : IAsyncLifetime
+public sealed class ThreeNodeCluster : IAsyncLifetime
 {
+    private readonly LocalPostgreSqlServer _postgres = new();
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "crm-cluster-" + Guid.NewGuid().ToString("N")[..12]);
 
     /// <summary>How long a dead node keeps its leases (timers, subscriptions) before another node takes them.</summary>
@@ -31,7 +32,8 @@ public sealed class ThreeNodeCluster(LocalPostgreSqlServer postgres) : IAsyncLif
     public async ValueTask InitializeAsync()
     {
         Directory.CreateDirectory(_directory);
-        var environment = ServerNode.ClusterEnvironment(postgres.Port, "cluster-tests", BootstrapKey, poolSize: 40);
+        await _postgres.StartAsync(TestContext.Current.CancellationToken);
+        var environment = ServerNode.ClusterEnvironment(_postgres.Port, "cluster-tests", BootstrapKey, poolSize: 40);
         // A killed node is declared dead after a few missed probes; the default 5 s probe would make the test wait ~15 s.
         environment["Crm__Cluster__Membership__ProbeTimeout"] = "00:00:02";
         environment["Logging__LogLevel__Crm"] = "Information";
@@ -60,7 +62,7 @@ public sealed class ThreeNodeCluster(LocalPostgreSqlServer postgres) : IAsyncLif
     /// <summary>The node holding a once-per-cluster lease now (by the process id in the lease row), or null.</summary>
     public async Task<int?> LeaseHolderAsync(string lease)
     {
-        await using var connection = new Npgsql.NpgsqlConnection(postgres.ConnectionString);
+        await using var connection = new Npgsql.NpgsqlConnection(_postgres.ConnectionString);
         await connection.OpenAsync(TestContext.Current.CancellationToken);
         await using var command = new Npgsql.NpgsqlCommand("SELECT owner FROM crm.leases WHERE name = @n AND expires_at > @now", connection);
         command.Parameters.AddWithValue("n", lease);
@@ -73,7 +75,7 @@ public sealed class ThreeNodeCluster(LocalPostgreSqlServer postgres) : IAsyncLif
     /// <summary>Rows of a subscription's outbox: key and status (0 pending, 1 done, 2 failed).</summary>
     public async Task<List<(string Key, int Status, int Attempts)>> OutboxAsync(string subscription)
     {
-        await using var connection = new Npgsql.NpgsqlConnection(postgres.ConnectionString);
+        await using var connection = new Npgsql.NpgsqlConnection(_postgres.ConnectionString);
         await connection.OpenAsync(TestContext.Current.CancellationToken);
         await using var command = new Npgsql.NpgsqlCommand("SELECT key, status, attempts FROM crm.outbox WHERE subscription = @s", connection);
         command.Parameters.AddWithValue("s", subscription);
@@ -89,6 +91,7 @@ public sealed class ThreeNodeCluster(LocalPostgreSqlServer postgres) : IAsyncLif
     public async ValueTask DisposeAsync()
     {
         foreach (var node in Nodes) await node.DisposeAsync();
+        await _postgres.DisposeAsync();
         try
         {
             Directory.Delete(_directory, recursive: true);

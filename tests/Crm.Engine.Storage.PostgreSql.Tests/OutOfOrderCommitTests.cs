@@ -1,4 +1,3 @@
-using Npgsql;
 using Xunit;
 
 namespace Crm.Engine.Storage.PostgreSql.Tests;
@@ -7,98 +6,49 @@ namespace Crm.Engine.Storage.PostgreSql.Tests;
 /// Positions are handed out when a transaction writes, but transactions commit in any order. A follower of the log
 /// must not pass a position whose transaction is still running, or it would never see that event.
 /// </summary>
-[Collection(SharedServer.Name)]
-public sealed class OutOfOrderCommitTests(LocalPostgreSqlServer server) : IAsyncLifetime
+public sealed class OutOfOrderCommitTests(PostgreSqlServerFixture server) : StoreTests(server)
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private PostgreSqlEventStore _store = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync() => _store = await PostgreSqlEventStore.OpenAsync(server.NewStoreOptions(), cancellationToken: Ct);
-
-    public async ValueTask DisposeAsync() => await _store.DisposeAsync();
-
     [Fact]
     public async Task A_reader_waits_for_a_lower_position_that_commits_after_a_higher_one()
     {
-        var before = await _store.GetHeadPositionAsync(Ct);
+        var before = await Store.GetHeadPositionAsync(Ct);
 
         // The first writer takes the lower position and is held inside its transaction…
-        await using var slow = await OpenWriterAsync();
-        var slowResult = await slow.AppendAsync(Request("contact/slow"));
+        await using var slow = await OtherNodeAppend.WriteAsync(Store, Appends.New("contact/slow"));
+        var slowResult = slow.Result;
 
         // …while the second takes the next position and commits.
-        var fastResult = await _store.AppendAsync(Request("contact/fast"), Ct);
+        var fastResult = await Store.AppendAsync(Appends.New("contact/fast"), Ct);
         Assert.True(slowResult.LastPosition < fastResult.FirstPosition);
 
         // The higher position is committed, but a follower that took it would skip the lower one forever.
-        Assert.Empty(await _store.ReadAllAsync(before, 100, Ct));
-        Assert.Equal(before, await _store.GetHeadPositionAsync(Ct));
-        var waiting = _store.WaitForCommitAsync(before, Ct);
+        Assert.Empty(await Store.ReadAllAsync(before, 100, Ct));
+        Assert.Equal(before, await Store.GetHeadPositionAsync(Ct));
+        var waiting = Store.WaitForCommitAsync(before, Ct);
         Assert.False(waiting.IsCompleted);
 
         await slow.CommitAsync();
         await waiting.WaitAsync(Patience, Ct);
 
-        var events = await _store.ReadAllAsync(before, 100, Ct);
+        var events = await Store.ReadAllAsync(before, 100, Ct);
         Assert.Equal(["contact/slow", "contact/fast"], events.Select(e => e.StreamId));
         Assert.Equal([slowResult.FirstPosition, fastResult.FirstPosition], events.Select(e => e.Position));
-        Assert.Equal(fastResult.LastPosition, await _store.GetHeadPositionAsync(Ct));
+        Assert.Equal(fastResult.LastPosition, await Store.GetHeadPositionAsync(Ct));
     }
 
     [Fact]
     public async Task A_rolled_back_append_leaves_a_gap_that_does_not_stop_readers()
     {
-        var before = await _store.GetHeadPositionAsync(Ct);
-        await using (var abandoned = await OpenWriterAsync())
+        var before = await Store.GetHeadPositionAsync(Ct);
+        await using (var abandoned = await OtherNodeAppend.WriteAsync(Store, Appends.New("contact/abandoned")))
         {
-            await abandoned.AppendAsync(Request("contact/abandoned"));
+            await abandoned.RollbackAsync();
         }
 
-        var kept = await _store.AppendAsync(Request("contact/kept"), Ct);
+        var kept = await Store.AppendAsync(Appends.New("contact/kept"), Ct);
 
-        var events = await _store.ReadAllAsync(before, 100, Ct);
+        var events = await Store.ReadAllAsync(before, 100, Ct);
         Assert.Equal("contact/kept", Assert.Single(events).StreamId);
-        Assert.Equal(kept.LastPosition, await _store.GetHeadPositionAsync(Ct));
-    }
-
-    private async Task<HeldTransaction> OpenWriterAsync()
-    {
-        var connection = await _store.DataSource.OpenConnectionAsync(Ct);
-        var transaction = await connection.BeginTransactionAsync(Ct);
-        return new HeldTransaction(connection, transaction, new StreamAppender(_store.DataSource, _store.Schema));
-    }
-
-    private static AppendRequest Request(string streamId) => new()
-    {
-        Tenant = "acme",
-        StreamId = streamId,
-        ExpectedVersion = 0,
-        Events =
-        [
-            new NewEvent
-            {
-                EventId = Guid.NewGuid(),
-                Type = "record.created",
-                PayloadJson = "{}",
-                Time = DateTimeOffset.UtcNow,
-                Actor = Actor.User("u-1"),
-            },
-        ],
-    };
-
-    /// <summary>An append written by the store's own appender inside a transaction the test decides when to commit.</summary>
-    private sealed class HeldTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, StreamAppender appender) : IAsyncDisposable
-    {
-        public Task<AppendResult> AppendAsync(AppendRequest request) => appender.WriteAsync(connection, transaction, request, Ct);
-
-        public Task CommitAsync() => transaction.CommitAsync(Ct);
-
-        public async ValueTask DisposeAsync()
-        {
-            await transaction.DisposeAsync();
-            await connection.DisposeAsync();
-        }
+        Assert.Equal(kept.LastPosition, await Store.GetHeadPositionAsync(Ct));
     }
 }
