@@ -72,9 +72,13 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     {
         var turn = 0;
         Lane? previous = null;
-        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        List<PendingAppend> deferred = [];
+        while (deferred.Count > 0 || await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            // Appends the last batch deferred go first: the batch they waited for has committed by the time this one is
+            // checked, on the connection that committed it.
             var batch = new List<PendingAppend>(_maxBatchSize);
+            batch.AddRange(deferred);
             while (batch.Count < _maxBatchSize && _queue.Reader.TryRead(out var pending))
             {
                 batch.Add(pending);
@@ -85,20 +89,22 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             await lane.Committing.ConfigureAwait(false);
             try
             {
-                await WriteBatchAsync(lane, previous, batch).ConfigureAwait(false);
+                deferred = await WriteBatchAsync(lane, previous, batch).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
                 // A bug, not a database error (those fail their batch): keep the loop, or later appends would hang.
                 Log.WriterFailed(_logger, ex);
                 batch.ForEach(p => p.TrySetException(ex));
+                deferred = [];
             }
 
             previous = lane;
         }
     }
 
-    private async Task WriteBatchAsync(Lane lane, Lane? previous, List<PendingAppend> batch)
+    /// <summary>Writes the batch and starts its commit; returns the appends it deferred to the next batch.</summary>
+    private async Task<List<PendingAppend>> WriteBatchAsync(Lane lane, Lane? previous, List<PendingAppend> batch)
     {
         var started = Stopwatch.GetTimestamp();
         NpgsqlTransaction? transaction = null;
@@ -123,10 +129,17 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             }
 
             await FailAsync(lane, batch, ex).ConfigureAwait(false);
-            return;
+            return [];
+        }
+
+        var deferred = batch.FindAll(p => p.Deferred);
+        if (deferred.Count > 0)
+        {
+            batch.RemoveAll(p => p.Deferred);
         }
 
         lane.Committing = CommitAsync(lane, transaction, batch, started);
+        return deferred;
     }
 
     /// <summary>
