@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using Npgsql;
 using Xunit;
 
@@ -113,46 +112,5 @@ public sealed class GroupCommitTests(PostgreSqlServerFixture server) : StoreTest
             Assert.Equal(Enumerable.Range(1, 2 * writersPerNode / streams).Select(v => (long)v), events.Select(e => e.Version));
             Assert.Equal(events.Count, events.Select(e => e.PayloadJson).Distinct().Count());
         }
-    }
-
-    /// <summary>
-    /// Appends the requests as one batch: the writer is kept busy until all of them are queued. It is held on an
-    /// append whose stream another node is writing, which that node then abandons.
-    /// </summary>
-    private async Task<(Task<AppendResult>, Task<AppendResult>, Task<AppendResult>)> AppendTogetherAsync(AppendRequest a, AppendRequest b, AppendRequest c)
-    {
-        var gateStream = "gate/" + Guid.NewGuid().ToString("N");
-        await using var gate = await OtherNodeAppend.WriteAsync(Store, Appends.New(gateStream));
-        var held = Store.AppendAsync(Appends.New(gateStream), Ct);
-        await gate.WaitUntilSomeoneWaitsAsync();
-
-        var appends = (Store.AppendAsync(a, Ct), Store.AppendAsync(b, Ct), Store.AppendAsync(c, Ct));
-        await gate.RollbackAsync();
-        await held.WaitAsync(Patience, Ct);
-        return appends;
-    }
-
-    /// <summary>Counts the store's batches written again with a savepoint per append while it lives.</summary>
-    private sealed class RewriteCounter : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private int _count;
-
-        public RewriteCounter()
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == "Crm.Engine.Storage.PostgreSql" && instrument.Name == "crm.store.batch.rewritten")
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _count, (int)value));
-            _listener.Start();
-        }
-
-        public int Count => Volatile.Read(ref _count);
-
-        public void Dispose() => _listener.Dispose();
     }
 }

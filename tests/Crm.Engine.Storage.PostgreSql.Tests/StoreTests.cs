@@ -20,6 +20,23 @@ public abstract class StoreTests(PostgreSqlServerFixture server) : IAsyncLifetim
 
     public virtual async ValueTask InitializeAsync() => Store = await PostgreSqlEventStore.OpenAsync(Options, cancellationToken: Ct);
 
+    /// <summary>
+    /// Appends the requests as one batch: the writer is kept busy until all of them are queued. It is held on an
+    /// append whose stream another node is writing, which that node then abandons.
+    /// </summary>
+    protected async Task<(Task<AppendResult>, Task<AppendResult>, Task<AppendResult>)> AppendTogetherAsync(AppendRequest a, AppendRequest b, AppendRequest c)
+    {
+        var gateStream = "gate/" + Guid.NewGuid().ToString("N");
+        await using var gate = await OtherNodeAppend.WriteAsync(Store, Appends.New(gateStream));
+        var held = Store.AppendAsync(Appends.New(gateStream), Ct);
+        await gate.WaitUntilSomeoneWaitsAsync();
+
+        var appends = (Store.AppendAsync(a, Ct), Store.AppendAsync(b, Ct), Store.AppendAsync(c, Ct));
+        await gate.RollbackAsync();
+        await held.WaitAsync(Patience, Ct);
+        return appends;
+    }
+
     public virtual async ValueTask DisposeAsync()
     {
         await Store.DisposeAsync();
