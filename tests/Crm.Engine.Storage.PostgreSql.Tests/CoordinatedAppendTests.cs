@@ -1,3 +1,4 @@
+using Npgsql;
 using Xunit;
 
 namespace Crm.Engine.Storage.PostgreSql.Tests;
@@ -146,5 +147,56 @@ public sealed class CoordinatedAppendTests(PostgreSqlServerFixture server) : Sto
         Assert.Equal(0, rewrites.Count);
         Assert.Equal(2, (await Store.ReadStreamAsync(Appends.Tenant, "task/t1", cancellationToken: Ct)).Count);
         Assert.Empty(await Store.ReadStreamAsync(Appends.Tenant, "task/t2", cancellationToken: Ct));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_effect_key_the_batch_still_committing_applies_is_checked_again_once_that_batch_has_committed(bool commits)
+    {
+        // Commits that apply an effect key wait while the test holds a lock, and the first of them fails unless it is to commit.
+        await using (var setup = Store.DataSource.CreateCommand($"""
+            CREATE SEQUENCE {Store.Schema}.effect_commits;
+            CREATE FUNCTION {Store.Schema}.hold_effect_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_advisory_xact_lock(hashtext('{Store.Schema}.effect_commits'));
+                IF nextval('{Store.Schema}.effect_commits') = 1 AND NOT {commits} THEN
+                    RAISE EXCEPTION 'commit refused';
+                END IF;
+                RETURN NULL;
+            END $$;
+            CREATE CONSTRAINT TRIGGER hold_effect_commit AFTER INSERT ON {Store.Schema}.effects
+                DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {Store.Schema}.hold_effect_commit();
+            """))
+        {
+            await setup.ExecuteNonQueryAsync(Ct);
+        }
+
+        await using var commitHold = await OtherNodeTransaction.StartAsync(Store, $"SELECT pg_advisory_xact_lock(hashtext('{Store.Schema}.effect_commits'))");
+        var first = Store.AppendAsync(Appends.New("contact/a") with { EffectKey = "rules/e1/0" }, Ct);
+        await commitHold.WaitUntilSomeoneWaitsAsync();
+
+        // The next batch is checked while the first is committing: held on the lock its positions are reserved under.
+        await using var checkHold = await OtherNodeTransaction.StartAsync(Store, $"SELECT pg_advisory_xact_lock({PositionReservation.LockKey(Store.Schema)})");
+        var second = Store.AppendAsync(Appends.New("contact/b") with { EffectKey = "rules/e1/0" }, Ct);
+        await checkHold.WaitUntilSomeoneWaitsAsync();
+        await checkHold.RollbackAsync();
+        await commitHold.RollbackAsync();
+
+        if (commits)
+        {
+            await first.WaitAsync(Patience, Ct);
+            await Assert.ThrowsAsync<EffectAlreadyAppliedException>(() => second.WaitAsync(Patience, Ct));
+        }
+        else
+        {
+            // Refusing the second append while the first was committing would have lost the effect.
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => first.WaitAsync(Patience, Ct));
+            Assert.Equal("commit refused", refused.MessageText);
+            await second.WaitAsync(Patience, Ct);
+        }
+
+        Assert.Equal(commits ? 1 : 0, (await Store.ReadStreamAsync(Appends.Tenant, "contact/a", cancellationToken: Ct)).Count);
+        Assert.Equal(commits ? 0 : 1, (await Store.ReadStreamAsync(Appends.Tenant, "contact/b", cancellationToken: Ct)).Count);
     }
 }

@@ -4,8 +4,8 @@ using Xunit;
 namespace Crm.Engine.Storage.PostgreSql.Tests;
 
 /// <summary>
-/// A transaction of another node that has written and not yet committed, ended when the test decides: another node
-/// caught between writing and committing.
+/// A transaction of another node (or session) that has written or locked and not yet committed, ended when the test
+/// decides: another node caught between writing and committing.
 /// </summary>
 internal class OtherNodeTransaction : IAsyncDisposable
 {
@@ -22,30 +22,31 @@ internal class OtherNodeTransaction : IAsyncDisposable
 
     protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    /// <summary>Runs <paramref name="sql"/> in a transaction of its own and leaves the transaction open.</summary>
+    public static async Task<OtherNodeTransaction> StartAsync(PostgreSqlEventStore store, string sql, Action<NpgsqlParameterCollection>? bind = null)
+    {
+        var (connection, transaction) = await BeginAsync(store);
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        bind?.Invoke(command.Parameters);
+        await command.ExecuteNonQueryAsync(Ct);
+        return new OtherNodeTransaction(store.DataSource, connection, transaction);
+    }
+
     /// <summary>
     /// Takes the lease <paramref name="name"/> for <paramref name="owner"/> at <paramref name="now"/> with the statement
     /// a node takes a lease with, in the store's schema, and leaves the transaction open.
     /// </summary>
-    public static async Task<OtherNodeTransaction> TakeLeaseAsync(PostgreSqlEventStore store, string name, string owner, DateTimeOffset now)
-    {
-        var (connection, transaction) = await BeginAsync(store);
-        await using var command = new NpgsqlCommand(PostgreSqlCoordinationStore.AcquireLeaseSql(store.Schema), connection, transaction);
-        PostgreSqlCoordinationStore.AddAcquireParameters(command.Parameters, name, owner, now, now.AddMinutes(1));
-        Assert.NotNull(await command.ExecuteScalarAsync(Ct));
-        return new OtherNodeTransaction(store.DataSource, connection, transaction);
-    }
+    public static Task<OtherNodeTransaction> TakeLeaseAsync(PostgreSqlEventStore store, string name, string owner, DateTimeOffset now) =>
+        StartAsync(store, PostgreSqlCoordinationStore.AcquireLeaseSql(store.Schema), p => PostgreSqlCoordinationStore.AddAcquireParameters(p, name, owner, now, now.AddMinutes(1)));
 
     /// <summary>Deletes a pending timer of a stream without appending to it, and leaves the transaction open.</summary>
-    public static async Task<OtherNodeTransaction> DeleteTimerAsync(PostgreSqlEventStore store, string streamId, string name)
-    {
-        var (connection, transaction) = await BeginAsync(store);
-        await using var command = new NpgsqlCommand($"DELETE FROM {store.Schema}.timers WHERE tenant = @t AND stream_id = @s AND name = @n", connection, transaction);
-        command.Parameters.AddWithValue("t", Appends.Tenant);
-        command.Parameters.AddWithValue("s", streamId);
-        command.Parameters.AddWithValue("n", name);
-        Assert.Equal(1, await command.ExecuteNonQueryAsync(Ct));
-        return new OtherNodeTransaction(store.DataSource, connection, transaction);
-    }
+    public static Task<OtherNodeTransaction> DeleteTimerAsync(PostgreSqlEventStore store, string streamId, string name) =>
+        StartAsync(store, $"DELETE FROM {store.Schema}.timers WHERE tenant = @t AND stream_id = @s AND name = @n", p =>
+        {
+            p.AddWithValue("t", Appends.Tenant);
+            p.AddWithValue("s", streamId);
+            p.AddWithValue("n", name);
+        });
 
     protected static async Task<(NpgsqlConnection, NpgsqlTransaction)> BeginAsync(PostgreSqlEventStore store)
     {
