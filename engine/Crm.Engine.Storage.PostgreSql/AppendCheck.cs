@@ -321,14 +321,14 @@ internal sealed class AppendCheck(string schema)
                 SetTimer(request, firing.Name, null);
             }
 
-            foreach (var name in request.CancelTimers)
+            for (var i = 0; i < request.CancelTimers.Count; i++)
             {
-                SetTimer(request, name, null);
+                SetTimer(request, request.CancelTimers[i], null);
             }
 
-            foreach (var timer in request.ScheduleTimers)
+            for (var i = 0; i < request.ScheduleTimers.Count; i++)
             {
-                SetTimer(request, timer.Name, timer.DueAt.UtcTicks);
+                SetTimer(request, request.ScheduleTimers[i].Name, request.ScheduleTimers[i].DueAt.UtcTicks);
             }
 
             if (request.Row is not { } row)

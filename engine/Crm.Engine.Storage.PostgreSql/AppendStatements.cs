@@ -172,6 +172,11 @@ internal sealed class AppendStatements(string schema)
     /// <summary>The timers the wave's appends fire, cancel and schedule, in that order.</summary>
     private void AddTimers(StatementBatch batch, List<Write> writes)
     {
+        if (!writes.Exists(w => w.Append.FiresTimer is not null || w.Append.CancelTimers.Count > 0 || w.Append.ScheduleTimers.Count > 0))
+        {
+            return;
+        }
+
         var fired = writes.Where(w => w.Append.FiresTimer is not null).ToList();
         if (fired.Count > 0)
         {
