@@ -124,45 +124,47 @@ internal sealed class AppendCheck(string schema)
         // Each read is sent only when the batch needs it, and its rows read back in the order the reads were added.
         await using var reads = new NpgsqlBatch(connection, transaction);
         var readers = new List<Action<NpgsqlDataReader>>(5);
-        var versions = new NpgsqlBatchCommand(_streamVersions);
-        versions.Parameters.AddWithValue("tenants", streams.Select(s => s.Tenant).ToArray());
-        versions.Parameters.AddWithValue("streams", streams.Select(s => s.Stream).ToArray());
-        reads.BatchCommands.Add(versions);
-        readers.Add(r => state.Versions[(r.GetString(0), r.GetString(1))] = r.GetInt64(2));
+        void Read(string sql, Action<NpgsqlParameterCollection> bind, Action<NpgsqlDataReader> read)
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            bind(command.Parameters);
+            reads.BatchCommands.Add(command);
+            readers.Add(read);
+        }
+
+        Read(_streamVersions, p =>
+        {
+            p.AddWithValue("tenants", streams.Select(s => s.Tenant).ToArray());
+            p.AddWithValue("streams", streams.Select(s => s.Stream).ToArray());
+        }, r => state.Versions[(r.GetString(0), r.GetString(1))] = r.GetInt64(2));
         if (keys.Count > 0)
         {
-            var holders = new NpgsqlBatchCommand(_keyHolders);
-            holders.Parameters.AddWithValue("tenants", keys.Select(k => k.Tenant).ToArray());
-            holders.Parameters.AddWithValue("kinds", keys.Select(k => k.Kind).ToArray());
-            holders.Parameters.AddWithValue("values", keys.Select(k => k.Value).ToArray());
-            reads.BatchCommands.Add(holders);
-            readers.Add(r => state.Holders[(r.GetString(0), r.GetString(1), r.GetString(2))] = r.GetString(3));
+            Read(_keyHolders, p =>
+            {
+                p.AddWithValue("tenants", keys.Select(k => k.Tenant).ToArray());
+                p.AddWithValue("kinds", keys.Select(k => k.Kind).ToArray());
+                p.AddWithValue("values", keys.Select(k => k.Value).ToArray());
+            }, r => state.Holders[(r.GetString(0), r.GetString(1), r.GetString(2))] = r.GetString(3));
         }
 
         if (leases.Count > 0)
         {
-            var holders = new NpgsqlBatchCommand(_leaseHolders);
-            holders.Parameters.AddWithValue("names", leases.ToArray());
-            reads.BatchCommands.Add(holders);
-            readers.Add(r => state.Leases[r.GetString(0)] = (r.GetString(1), r.GetInt64(2)));
+            Read(_leaseHolders, p => p.AddWithValue("names", leases.ToArray()), r => state.Leases[r.GetString(0)] = (r.GetString(1), r.GetInt64(2)));
         }
 
         if (effects.Count > 0)
         {
-            var applied = new NpgsqlBatchCommand(_appliedEffects);
-            applied.Parameters.AddWithValue("keys", effects.ToArray());
-            reads.BatchCommands.Add(applied);
-            readers.Add(r => state.Effects.Add(r.GetString(0)));
+            Read(_appliedEffects, p => p.AddWithValue("keys", effects.ToArray()), r => state.Effects.Add(r.GetString(0)));
         }
 
         if (firings.Count > 0)
         {
-            var timers = new NpgsqlBatchCommand(_pendingTimers);
-            timers.Parameters.AddWithValue("tenants", firings.Select(t => t.Tenant).ToArray());
-            timers.Parameters.AddWithValue("streams", firings.Select(t => t.Stream).ToArray());
-            timers.Parameters.AddWithValue("names", firings.Select(t => t.Name).ToArray());
-            reads.BatchCommands.Add(timers);
-            readers.Add(r => state.Timers[(r.GetString(0), r.GetString(1), r.GetString(2))] = r.GetInt64(3));
+            Read(_pendingTimers, p =>
+            {
+                p.AddWithValue("tenants", firings.Select(t => t.Tenant).ToArray());
+                p.AddWithValue("streams", firings.Select(t => t.Stream).ToArray());
+                p.AddWithValue("names", firings.Select(t => t.Name).ToArray());
+            }, r => state.Timers[(r.GetString(0), r.GetString(1), r.GetString(2))] = r.GetInt64(3));
         }
 
         reservation?.AddTo(reads);

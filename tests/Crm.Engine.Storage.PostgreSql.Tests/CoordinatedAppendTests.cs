@@ -17,20 +17,13 @@ public sealed class CoordinatedAppendTests(PostgreSqlServerFixture server) : Sto
     public async Task An_append_whose_effect_key_another_node_applies_after_the_check_fails_alone()
     {
         await using var otherNode = await OtherNodeAppend.WriteAsync(Store, Appends.New("contact/other") with { EffectKey = "rules/e1/0" });
-        using var rewrites = new RewriteCounter();
 
-        var (x, y, z) = await AppendTogetherAsync(
+        var applied = await LoseRaceAloneAsync<EffectAlreadyAppliedException>(
+            otherNode,
             Appends.New("contact/x") with { EffectKey = "rules/e1/0" },
             Appends.New("contact/y") with { EffectKey = "rules/e2/0" },
             Appends.New("contact/z"));
-        await otherNode.WaitUntilSomeoneWaitsAsync();
-        await otherNode.CommitAsync();
-
-        var applied = await Assert.ThrowsAsync<EffectAlreadyAppliedException>(() => x.WaitAsync(Patience, Ct));
         Assert.Equal("rules/e1/0", applied.EffectKey);
-        await y.WaitAsync(Patience, Ct);
-        await z.WaitAsync(Patience, Ct);
-        Assert.Equal(1, rewrites.Count);
         Assert.Empty(await Store.ReadStreamAsync(Appends.Tenant, "contact/x", cancellationToken: Ct));
 
         // The batch-mate's effect key was stored with its events.
@@ -42,21 +35,15 @@ public sealed class CoordinatedAppendTests(PostgreSqlServerFixture server) : Sto
     {
         await Store.AppendAsync(Appends.New("task/t1") with { ScheduleTimers = [new TimerSchedule("remind", T0)] }, Ct);
         await using var otherNode = await OtherNodeAppend.WriteAsync(Store, Appends.New("task/t1", 1) with { FiresTimer = new TimerFiring("remind", T0) });
-        using var rewrites = new RewriteCounter();
 
-        var (late, y, z) = await AppendTogetherAsync(
+        // The stream moved on, and the version is checked before the timer: the writer reloads and fires again.
+        var conflict = await LoseRaceAloneAsync<ConcurrencyConflictException>(
+            otherNode,
             Appends.New("task/t1", 1) with { FiresTimer = new TimerFiring("remind", T0) },
             Appends.New("task/y") with { ScheduleTimers = [new TimerSchedule("remind", T0)] },
             Appends.New("task/z"));
-        await otherNode.WaitUntilSomeoneWaitsAsync();
-        await otherNode.CommitAsync();
-
-        // The stream moved on, and the version is checked before the timer: the writer reloads and fires again.
-        var conflict = await Assert.ThrowsAsync<ConcurrencyConflictException>(() => late.WaitAsync(Patience, Ct));
         Assert.Equal(2, conflict.ActualVersion);
-        await y.WaitAsync(Patience, Ct);
-        await z.WaitAsync(Patience, Ct);
-        Assert.Equal(1, rewrites.Count);
+
         var again = await Assert.ThrowsAsync<TimerNotPendingException>(() =>
             Store.AppendAsync(Appends.New("task/t1", 2) with { FiresTimer = new TimerFiring("remind", T0) }, Ct));
         Assert.Equal("task/t1#remind", again.TimerId);
@@ -71,21 +58,14 @@ public sealed class CoordinatedAppendTests(PostgreSqlServerFixture server) : Sto
     {
         await Store.AppendAsync(Appends.New("task/t1") with { ScheduleTimers = [new TimerSchedule("remind", T0)] }, Ct);
         await using var otherNode = await OtherNodeTransaction.DeleteTimerAsync(Store, "task/t1", "remind");
-        using var rewrites = new RewriteCounter();
 
         // The stream is where the firing expects it: only the delete of the fired timer can tell it is gone.
-        var (firing, y, z) = await AppendTogetherAsync(
+        var notPending = await LoseRaceAloneAsync<TimerNotPendingException>(
+            otherNode,
             Appends.New("task/t1", 1) with { FiresTimer = new TimerFiring("remind", T0) },
             Appends.New("task/y"),
             Appends.New("task/z"));
-        await otherNode.WaitUntilSomeoneWaitsAsync();
-        await otherNode.CommitAsync();
-
-        var notPending = await Assert.ThrowsAsync<TimerNotPendingException>(() => firing.WaitAsync(Patience, Ct));
         Assert.Equal("task/t1#remind", notPending.TimerId);
-        await y.WaitAsync(Patience, Ct);
-        await z.WaitAsync(Patience, Ct);
-        Assert.Equal(1, rewrites.Count);
         Assert.Single(await Store.ReadStreamAsync(Appends.Tenant, "task/t1", cancellationToken: Ct));
     }
 
@@ -95,20 +75,13 @@ public sealed class CoordinatedAppendTests(PostgreSqlServerFixture server) : Sto
         await Store.AppendAsync(Appends.New("task/t1") with { ScheduleTimers = [new TimerSchedule("remind", T0)] }, Ct);
         var fence = (await Store.Coordination.TryAcquireLeaseAsync("timers", "node-a", T0, TimeSpan.FromSeconds(10), Ct))!;
         await using var otherNode = await OtherNodeTransaction.TakeLeaseAsync(Store, "timers", "node-b", T0.AddMinutes(1));
-        using var rewrites = new RewriteCounter();
 
-        var (fenced, y, z) = await AppendTogetherAsync(
+        var lost = await LoseRaceAloneAsync<LeaseLostException>(
+            otherNode,
             Appends.New("task/t1", 1) with { Fence = fence, FiresTimer = new TimerFiring("remind", T0) },
             Appends.New("task/y"),
             Appends.New("task/z"));
-        await otherNode.WaitUntilSomeoneWaitsAsync();
-        await otherNode.CommitAsync();
-
-        var lost = await Assert.ThrowsAsync<LeaseLostException>(() => fenced.WaitAsync(Patience, Ct));
         Assert.Equal(fence.Epoch, lost.Epoch);
-        await y.WaitAsync(Patience, Ct);
-        await z.WaitAsync(Patience, Ct);
-        Assert.Equal(1, rewrites.Count);
         Assert.Single(await Store.ReadStreamAsync(Appends.Tenant, "task/t1", cancellationToken: Ct));
         Assert.Single(await Store.Coordination.GetTimersOfStreamAsync(Appends.Tenant, "task/t1", Ct));
     }

@@ -37,6 +37,26 @@ public abstract class StoreTests(PostgreSqlServerFixture server) : IAsyncLifetim
         return appends;
     }
 
+    /// <summary>
+    /// Appends <paramref name="loser"/> and two batch-mates as one batch while <paramref name="otherNode"/> holds a row
+    /// the loser writes, and commits that transaction once the batch waits for it: the batch is written again once,
+    /// the loser fails alone (its exception is returned) and its batch-mates commit.
+    /// </summary>
+    private protected async Task<TException> LoseRaceAloneAsync<TException>(OtherNodeTransaction otherNode, AppendRequest loser, AppendRequest mate, AppendRequest otherMate)
+        where TException : Exception
+    {
+        using var rewrites = new RewriteCounter();
+        var (lost, first, second) = await AppendTogetherAsync(loser, mate, otherMate);
+        await otherNode.WaitUntilSomeoneWaitsAsync();
+        await otherNode.CommitAsync();
+
+        var failure = await Assert.ThrowsAsync<TException>(() => lost.WaitAsync(Patience, Ct));
+        await first.WaitAsync(Patience, Ct);
+        await second.WaitAsync(Patience, Ct);
+        Assert.Equal(1, rewrites.Count);
+        return failure;
+    }
+
     public virtual async ValueTask DisposeAsync()
     {
         await Store.DisposeAsync();
