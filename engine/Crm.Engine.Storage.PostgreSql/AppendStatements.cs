@@ -15,7 +15,7 @@ internal sealed class AppendStatements(string schema)
 {
     private readonly string _lockFence = PostgreSqlCoordinationStore.FenceCheckSql(schema);
 
-    // A racing deleter (another firing) holds the row: this waits for it and then finds the row gone or moved.
+    // A racing writer of the row holds it: this waits for it to finish and then finds the row gone or moved.
     private readonly string _fireTimers = $"""
         DELETE FROM {schema}.timers t
         USING unnest(@tenants, @streams, @names, @dues) AS u(tenant, stream_id, name, due_at)

@@ -13,7 +13,9 @@ namespace Crm.Engine.Storage.PostgreSql;
 /// The loop has two connections and uses them in turn: while one batch commits (waiting for its commit to be durable)
 /// the next is checked and written on the other connection, taking what the committing batch changed as done. If that
 /// batch fails to commit after all, the database refuses what was built on it: the writes check again under the rows'
-/// locks, which also make the later batch wait for the earlier one where they touch the same rows.
+/// locks, which also make the later batch wait for the earlier one where they touch the same rows. An append whose
+/// effect key the committing batch applies is not refused on that batch's word but deferred to the next batch, checked
+/// once that one has committed (a refusal would drop the effect if the commit failed).
 /// </para>
 /// <para>
 /// When the database says an append lost a race (another node wrote its stream or key after the check) or an append
