@@ -7,10 +7,40 @@ namespace Crm.Engine.Storage.PostgreSql;
 /// The statements that write a set of appends, a statement per table for all of them together, with the appends'
 /// values as arrays. Appends to one stream go in successive waves (a statement may not change one row twice); within a
 /// wave, rows are locked in a fixed order (tenant, then stream or key), so two nodes writing overlapping batches wait
-/// for each other instead of deadlocking.
+/// for each other instead of deadlocking. The leases of the appends' fences are locked first (<c>FOR SHARE</c>, so a
+/// takeover waits for the commit), a stream's timers are written in its wave under its stream row's lock, and the
+/// effect keys of all the appends are inserted last, in key order.
 /// </summary>
 internal sealed class AppendStatements(string schema)
 {
+    private readonly string _lockFence = PostgreSqlCoordinationStore.FenceCheckSql(schema);
+
+    // A racing writer of the row holds it: this waits for it to finish and then finds the row gone or moved.
+    private readonly string _fireTimers = $"""
+        DELETE FROM {schema}.timers t
+        USING unnest(@tenants, @streams, @names, @dues) AS u(tenant, stream_id, name, due_at)
+        WHERE t.tenant = u.tenant AND t.stream_id = u.stream_id AND t.name = u.name AND t.due_at = u.due_at
+        """;
+
+    private readonly string _cancelTimers = $"""
+        DELETE FROM {schema}.timers t
+        USING unnest(@tenants, @streams, @names) AS u(tenant, stream_id, name)
+        WHERE t.tenant = u.tenant AND t.stream_id = u.stream_id AND t.name = u.name
+        """;
+
+    private readonly string _scheduleTimers = $"""
+        INSERT INTO {schema}.timers (tenant, stream_id, name, due_at, payload)
+        SELECT * FROM unnest(@tenants, @streams, @names, @dues, @payloads)
+        ON CONFLICT (tenant, stream_id, name) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload
+        """;
+
+    // ON CONFLICT waits for a racing inserter of the key to finish; the row count then says whether this one applied it.
+    private readonly string _applyEffects = $"""
+        INSERT INTO {schema}.effects (effect_key, tenant, stream_id, position)
+        SELECT * FROM unnest(@keys, @tenants, @streams, @positions)
+        ON CONFLICT DO NOTHING
+        """;
+
     private readonly string _createStreams = $"""
         INSERT INTO {schema}.streams (tenant, stream_id, version)
         SELECT * FROM unnest(@tenants, @streams, @versions)
@@ -87,6 +117,7 @@ internal sealed class AppendStatements(string schema)
     public StatementBatch Build(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<AppendRequest> appends, ArraySegment<long> positions, bool prepare)
     {
         var batch = new StatementBatch(connection, transaction, prepare);
+        AddFences(batch, appends);
         var firstEvent = new int[appends.Count];
         var waves = new List<List<int>>();
         var seen = new Dictionary<(string Tenant, string Stream), int>();
@@ -110,10 +141,101 @@ internal sealed class AppendStatements(string schema)
             var writes = wave.Select(i => new Write(appends[i], positions.Slice(firstEvent[i], appends[i].Events.Count))).ToList();
             AddStreams(batch, writes);
             AddEvents(batch, writes);
+            AddTimers(batch, writes);
             AddRows(batch, writes.Where(w => w.Append.Row is not null).ToList());
         }
 
+        AddEffects(batch, appends, positions, firstEvent);
         return batch;
+    }
+
+    /// <summary>Locks the lease row of each fence at its epoch; a fence whose lease moved on locks nothing.</summary>
+    private void AddFences(StatementBatch batch, IReadOnlyList<AppendRequest> appends)
+    {
+        SortedSet<LeaseFence>? fences = null;
+        foreach (var append in appends)
+        {
+            if (append.Fence is { } fence)
+            {
+                (fences ??= new(FenceOrder.Instance)).Add(fence);
+            }
+        }
+
+        foreach (var fence in fences ?? [])
+        {
+            var check = batch.Add(_lockFence);
+            PostgreSqlCoordinationStore.AddFenceParameters(check.Parameters, fence);
+            batch.ExpectRows(check, 1);
+        }
+    }
+
+    /// <summary>The timers the wave's appends fire, cancel and schedule, in that order.</summary>
+    private void AddTimers(StatementBatch batch, List<Write> writes)
+    {
+        if (!writes.Exists(w => w.Append.FiresTimer is not null || w.Append.CancelTimers.Count > 0 || w.Append.ScheduleTimers.Count > 0))
+        {
+            return;
+        }
+
+        var fired = writes.Where(w => w.Append.FiresTimer is not null).ToList();
+        if (fired.Count > 0)
+        {
+            var fire = batch.Add(_fireTimers);
+            fire.Parameters.AddWithValue("tenants", fired.Select(w => w.Append.Tenant).ToArray());
+            fire.Parameters.AddWithValue("streams", fired.Select(w => w.Append.StreamId).ToArray());
+            fire.Parameters.AddWithValue("names", fired.Select(w => w.Append.FiresTimer!.Name).ToArray());
+            fire.Parameters.AddWithValue("dues", fired.Select(w => w.Append.FiresTimer!.DueAt.UtcTicks).ToArray());
+            batch.ExpectRows(fire, fired.Count);
+        }
+
+        var cancelled = writes.SelectMany(w => w.Append.CancelTimers.Select(name => (w.Append, Name: name))).ToList();
+        if (cancelled.Count > 0)
+        {
+            var cancel = batch.Add(_cancelTimers);
+            cancel.Parameters.AddWithValue("tenants", cancelled.Select(c => c.Append.Tenant).ToArray());
+            cancel.Parameters.AddWithValue("streams", cancelled.Select(c => c.Append.StreamId).ToArray());
+            cancel.Parameters.AddWithValue("names", cancelled.Select(c => c.Name).ToArray());
+        }
+
+        // One row per name, the last schedule winning, as a statement may not change one row twice.
+        var scheduled = writes
+            .SelectMany(w => w.Append.ScheduleTimers.GroupBy(t => t.Name, StringComparer.Ordinal).Select(g => (w.Append, Timer: g.Last())))
+            .ToList();
+        if (scheduled.Count > 0)
+        {
+            var schedule = batch.Add(_scheduleTimers);
+            schedule.Parameters.AddWithValue("tenants", scheduled.Select(s => s.Append.Tenant).ToArray());
+            schedule.Parameters.AddWithValue("streams", scheduled.Select(s => s.Append.StreamId).ToArray());
+            schedule.Parameters.AddWithValue("names", scheduled.Select(s => s.Timer.Name).ToArray());
+            schedule.Parameters.AddWithValue("dues", scheduled.Select(s => s.Timer.DueAt.UtcTicks).ToArray());
+            AddNullableText(schedule, "payloads", scheduled.Select(s => s.Timer.PayloadJson).ToArray());
+        }
+    }
+
+    /// <summary>The appends' effect keys, each with the position of its append's last event, in key order.</summary>
+    private void AddEffects(StatementBatch batch, IReadOnlyList<AppendRequest> appends, ArraySegment<long> positions, int[] firstEvent)
+    {
+        List<(string Key, string Tenant, string Stream, long Position)>? effects = null;
+        for (var i = 0; i < appends.Count; i++)
+        {
+            if (appends[i].EffectKey is { } key)
+            {
+                (effects ??= []).Add((key, appends[i].Tenant, appends[i].StreamId, positions[firstEvent[i] + appends[i].Events.Count - 1]));
+            }
+        }
+
+        if (effects is null)
+        {
+            return;
+        }
+
+        effects.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        var apply = batch.Add(_applyEffects);
+        apply.Parameters.AddWithValue("keys", effects.ConvertAll(e => e.Key).ToArray());
+        apply.Parameters.AddWithValue("tenants", effects.ConvertAll(e => e.Tenant).ToArray());
+        apply.Parameters.AddWithValue("streams", effects.ConvertAll(e => e.Stream).ToArray());
+        apply.Parameters.AddWithValue("positions", effects.ConvertAll(e => e.Position).ToArray());
+        batch.ExpectRows(apply, effects.Count);
     }
 
     private void AddStreams(StatementBatch batch, List<Write> writes)
@@ -327,6 +449,24 @@ internal sealed class AppendStatements(string schema)
     {
         var byTenant = string.CompareOrdinal(a.Tenant, b.Tenant);
         return byTenant != 0 ? byTenant : string.CompareOrdinal(a.StreamId, b.StreamId);
+    }
+
+    /// <summary>Fences by lease name, then owner and epoch: the order their lease rows are locked in.</summary>
+    private sealed class FenceOrder : IComparer<LeaseFence>
+    {
+        public static readonly FenceOrder Instance = new();
+
+        public int Compare(LeaseFence? x, LeaseFence? y)
+        {
+            var byName = string.CompareOrdinal(x!.Name, y!.Name);
+            if (byName != 0)
+            {
+                return byName;
+            }
+
+            var byOwner = string.CompareOrdinal(x.Owner, y.Owner);
+            return byOwner != 0 ? byOwner : x.Epoch.CompareTo(y.Epoch);
+        }
     }
 
     /// <summary>An append and the positions its events take.</summary>

@@ -108,9 +108,12 @@ internal sealed class PositionReservation(string schema, int count)
     /// <summary>The positions taken, in increasing order, once <see cref="ReadAsync"/> has run.</summary>
     public long[] Positions { get; private set; } = [];
 
+    /// <summary>The key of the advisory lock positions are reserved under, as SQL.</summary>
+    public static string LockKey(string schema) => $"hashtextextended('crm.engine.positions:{schema}', 0)";
+
     public void AddTo(NpgsqlBatch batch)
     {
-        var lockKey = $"hashtextextended('crm.engine.positions:{schema}', 0)";
+        var lockKey = LockKey(schema);
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_lock({lockKey})"));
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_current_xact_id()"));
         var take = new NpgsqlBatchCommand($"SELECT nextval((SELECT pg_get_serial_sequence('{schema}.events', 'position'))::regclass) FROM generate_series(1, @n)");

@@ -13,7 +13,9 @@ namespace Crm.Engine.Storage.PostgreSql;
 /// The loop has two connections and uses them in turn: while one batch commits (waiting for its commit to be durable)
 /// the next is checked and written on the other connection, taking what the committing batch changed as done. If that
 /// batch fails to commit after all, the database refuses what was built on it: the writes check again under the rows'
-/// locks, which also make the later batch wait for the earlier one where they touch the same rows.
+/// locks, which also make the later batch wait for the earlier one where they touch the same rows. An append whose
+/// effect key the committing batch applies is not refused on that batch's word but deferred to the next batch, checked
+/// once that one has committed (a refusal would drop the effect if the commit failed).
 /// </para>
 /// <para>
 /// When the database says an append lost a race (another node wrote its stream or key after the check) or an append
@@ -72,9 +74,13 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     {
         var turn = 0;
         Lane? previous = null;
-        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        List<PendingAppend> deferred = [];
+        while (deferred.Count > 0 || await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            // Appends the last batch deferred go first: the batch they waited for has committed by the time this one is
+            // checked, on the connection that committed it.
             var batch = new List<PendingAppend>(_maxBatchSize);
+            batch.AddRange(deferred);
             while (batch.Count < _maxBatchSize && _queue.Reader.TryRead(out var pending))
             {
                 batch.Add(pending);
@@ -85,20 +91,22 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             await lane.Committing.ConfigureAwait(false);
             try
             {
-                await WriteBatchAsync(lane, previous, batch).ConfigureAwait(false);
+                deferred = await WriteBatchAsync(lane, previous, batch).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
                 // A bug, not a database error (those fail their batch): keep the loop, or later appends would hang.
                 Log.WriterFailed(_logger, ex);
                 batch.ForEach(p => p.TrySetException(ex));
+                deferred = [];
             }
 
             previous = lane;
         }
     }
 
-    private async Task WriteBatchAsync(Lane lane, Lane? previous, List<PendingAppend> batch)
+    /// <summary>Writes the batch and starts its commit; returns the appends it deferred to the next batch.</summary>
+    private async Task<List<PendingAppend>> WriteBatchAsync(Lane lane, Lane? previous, List<PendingAppend> batch)
     {
         var started = Stopwatch.GetTimestamp();
         NpgsqlTransaction? transaction = null;
@@ -123,10 +131,17 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             }
 
             await FailAsync(lane, batch, ex).ConfigureAwait(false);
-            return;
+            return [];
+        }
+
+        var deferred = batch.FindAll(p => p.Deferred);
+        if (deferred.Count > 0)
+        {
+            batch.RemoveAll(p => p.Deferred);
         }
 
         lane.Committing = CommitAsync(lane, transaction, batch, started);
+        return deferred;
     }
 
     /// <summary>

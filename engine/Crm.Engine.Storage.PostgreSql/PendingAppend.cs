@@ -14,13 +14,20 @@ internal sealed class PendingAppend(AppendRequest request, CancellationToken can
 
     public Exception? Error { get; set; }
 
-    /// <summary>True when the append is still to be written: its caller has not given up and nothing refused it.</summary>
-    public bool Writable => Error is null;
+    /// <summary>
+    /// True when the check left the append for the next batch: its outcome depends on whether the batch still
+    /// committing commits (see <see cref="AppendCheck"/>).
+    /// </summary>
+    public bool Deferred { get; set; }
+
+    /// <summary>True when the append is still to be written: its caller has not given up, nothing refused or deferred it.</summary>
+    public bool Writable => Error is null && !Deferred;
 
     /// <summary>Clears the outcome before the append is (re)considered; its caller may have given up meanwhile.</summary>
     public void Reset()
     {
         Result = null;
+        Deferred = false;
         Error = cancellationToken.IsCancellationRequested ? new OperationCanceledException(cancellationToken) : null;
     }
 

@@ -72,22 +72,34 @@ internal sealed class PostgreSqlCoordinationStore(NpgsqlDataSource dataSource, s
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentException.ThrowIfNullOrEmpty(owner);
         var expiresAt = now + duration;
-        await using var command = dataSource.CreateCommand($"""
-            INSERT INTO {schema}.leases AS l (name, owner, epoch, expires_at) VALUES (@n, @o, 1, @x)
-            ON CONFLICT (name) DO UPDATE SET
-                owner = excluded.owner,
-                epoch = CASE WHEN l.owner = excluded.owner AND l.expires_at > @now THEN l.epoch ELSE l.epoch + 1 END,
-                expires_at = excluded.expires_at
-            WHERE l.expires_at <= @now OR l.owner = excluded.owner
-            RETURNING epoch
-            """);
-        command.Parameters.AddWithValue("n", name);
-        command.Parameters.AddWithValue("o", owner);
-        command.Parameters.AddWithValue("x", expiresAt.UtcTicks);
-        command.Parameters.AddWithValue("now", now.UtcTicks);
+        await using var command = dataSource.CreateCommand(AcquireLeaseSql(schema));
+        AddAcquireParameters(command.Parameters, name, owner, now, expiresAt);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long epoch
             ? new LeaseFence(name, owner, epoch, expiresAt)
             : null;
+    }
+
+    /// <summary>
+    /// The statement that takes a lease nobody holds (or its holder let expire) with the next epoch, or renews it for
+    /// its holder; returns the epoch, or no row while another owner holds it.
+    /// </summary>
+    internal static string AcquireLeaseSql(string schema) => $"""
+        INSERT INTO {schema}.leases AS l (name, owner, epoch, expires_at) VALUES (@n, @o, 1, @x)
+        ON CONFLICT (name) DO UPDATE SET
+            owner = excluded.owner,
+            epoch = CASE WHEN l.owner = excluded.owner AND l.expires_at > @now THEN l.epoch ELSE l.epoch + 1 END,
+            expires_at = excluded.expires_at
+        WHERE l.expires_at <= @now OR l.owner = excluded.owner
+        RETURNING epoch
+        """;
+
+    /// <summary>Binds the parameters of <see cref="AcquireLeaseSql"/>.</summary>
+    internal static void AddAcquireParameters(NpgsqlParameterCollection parameters, string name, string owner, DateTimeOffset now, DateTimeOffset expiresAt)
+    {
+        parameters.AddWithValue("n", name);
+        parameters.AddWithValue("o", owner);
+        parameters.AddWithValue("x", expiresAt.UtcTicks);
+        parameters.AddWithValue("now", now.UtcTicks);
     }
 
     public async Task<bool> RenewLeaseAsync(LeaseFence fence, DateTimeOffset now, TimeSpan duration, CancellationToken cancellationToken = default) =>

@@ -88,11 +88,6 @@ public sealed class PostgreSqlEventStore : IEventStore
         AppendValidation.Validate(request);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
-        if (request.Fence is not null || request.EffectKey is not null || request.FiresTimer is not null || request.ScheduleTimers.Count > 0 || request.CancelTimers.Count > 0)
-        {
-            throw new NotSupportedException("Timers, effect keys and fences in appends are not written by this store yet.");
-        }
-
         return _writer.Enqueue(request, cancellationToken);
     }
 
