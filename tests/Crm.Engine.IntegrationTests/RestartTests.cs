@@ -95,6 +95,15 @@ public sealed class RestartTests
 
         var call = await crm.CreateAsync(RecordTypes.Interaction, Json("""{ "kind": "call", "direction": "outbound", "subject": "Kick-off call", "durationMinutes": 25 }"""));
         await crm.LinkAsync(RecordTypes.Interaction, call.Id, new RecordLink(RecordTypes.Contact, ann.Id));
+
+        // The call moves Ann's lastActivityAt in the background; the snapshot is taken once it has.
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            while ((await crm.GetAsync(RecordTypes.Contact, ann.Id))!.Fields["lastActivityAt"] is null)
+            {
+                await Task.Delay(20, timeout.Token);
+            }
+        }
         var task = await crm.CreateAsync(RecordTypes.Task, Json("""{ "title": "Send contract", "due": "2031-01-15T09:00:00Z", "priority": "high" }"""));
         await crm.LinkAsync(RecordTypes.Task, task.Id, new RecordLink(RecordTypes.Contact, bob.Id));
 
