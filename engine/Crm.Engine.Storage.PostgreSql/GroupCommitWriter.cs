@@ -187,7 +187,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
                 if (results is null)
                 {
-                    PostgreSqlStoreMetrics.BatchesRewritten.Add(1);
+                    PostgreSqlStoreMetrics.Instance.BatchesRewritten.Add(1);
                 }
             }
 
@@ -251,14 +251,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             pending.Publish();
         }
 
-        PostgreSqlStoreMetrics.AppendsCommitted.Add(batch.Count - rejected);
-        if (rejected > 0)
-        {
-            PostgreSqlStoreMetrics.AppendsRejected.Add(rejected);
-        }
-
-        PostgreSqlStoreMetrics.BatchSize.Record(batch.Count);
-        PostgreSqlStoreMetrics.BatchDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        PostgreSqlStoreMetrics.Instance.BatchCommitted(batch.Count, rejected, Stopwatch.GetElapsedTime(started));
     }
 
     /// <summary>Nothing of the batch is known to be committed: every append in it fails with the cause.</summary>
@@ -267,7 +260,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         Log.BatchFailed(_logger, ex, batch.Count);
         lane.Changes = null;
         await lane.CloseAsync().ConfigureAwait(false);
-        PostgreSqlStoreMetrics.AppendsRejected.Add(batch.Count);
+        PostgreSqlStoreMetrics.Instance.AppendsRejected.Add(batch.Count);
         foreach (var pending in batch)
         {
             pending.TrySetException(ex);

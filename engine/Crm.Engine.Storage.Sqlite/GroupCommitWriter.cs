@@ -122,6 +122,7 @@ internal sealed class GroupCommitWriter : IDisposable
                 // An append failed half-written. Undo the batch and write it again with a savepoint per append, so
                 // that append fails alone and its batch-mates still commit.
                 Log.BatchRewritten(_logger, halfWritten, batch.Count);
+                SqliteStoreMetrics.Instance.BatchesRewritten.Add(1);
                 TryRollback();
                 _appender.Reset(committedMark);
                 _statements.Begin.Execute();
@@ -149,14 +150,7 @@ internal sealed class GroupCommitWriter : IDisposable
             pending.Publish();
         }
 
-        SqliteStoreMetrics.AppendsCommitted.Add(batch.Count - rejected);
-        if (rejected > 0)
-        {
-            SqliteStoreMetrics.AppendsRejected.Add(rejected);
-        }
-
-        SqliteStoreMetrics.BatchSize.Record(batch.Count);
-        SqliteStoreMetrics.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        SqliteStoreMetrics.Instance.BatchCommitted(batch.Count, rejected, Stopwatch.GetElapsedTime(started));
     }
 
     /// <summary>
@@ -258,7 +252,7 @@ internal sealed class GroupCommitWriter : IDisposable
 
     private static void Fail(List<PendingWrite> batch, Exception ex)
     {
-        SqliteStoreMetrics.AppendsRejected.Add(batch.Count);
+        SqliteStoreMetrics.Instance.AppendsRejected.Add(batch.Count);
         foreach (var pending in batch)
         {
             pending.Fail(ex);
