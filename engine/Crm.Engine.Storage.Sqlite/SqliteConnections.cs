@@ -73,7 +73,7 @@ internal static class SqliteConnections
         }
     }
 
-    private static void Execute(SqliteConnection connection, string sql)
+    public static void Execute(SqliteConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;

@@ -71,6 +71,11 @@ public sealed class SqliteEventStore : IEventStore
         {
             writeConnection = SqliteConnections.OpenWriter(options);
             var schemaVersion = SchemaMigrations.Apply(writeConnection, version => Log.MigrationApplied(logger, version, path));
+
+            // The directory lock proves that whoever held a lease before is gone (an earlier run of this or another
+            // process), so its leases end now rather than when they would expire: after a crash, timers and
+            // subscriptions resume as soon as the engine starts again. Epochs still move on when they are taken.
+            SqliteConnections.Execute(writeConnection, "UPDATE leases SET expires_at = 0");
             var (lastPosition, lastRid) = ReadHighWaterMarks(writeConnection);
             readers = new ReadConnectionPool(options);
             var store = new SqliteEventStore(options, logger, directoryLock, writeConnection, readers, schemaVersion);

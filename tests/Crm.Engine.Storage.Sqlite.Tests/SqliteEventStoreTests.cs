@@ -45,6 +45,25 @@ public sealed class SqliteEventStoreTests : IDisposable
     };
 
     [Fact]
+    public async Task Leases_of_a_process_that_died_end_when_the_store_is_opened_again()
+    {
+        var now = DateTimeOffset.UtcNow;
+        LeaseFence first;
+        await using (var store = SqliteEventStore.Open(_directory.Options()))
+        {
+            // Held for an hour and never released, as by a process that was killed.
+            first = (await store.Coordination.TryAcquireLeaseAsync("timers", "crashed-run", now, TimeSpan.FromHours(1), Ct))!;
+        }
+
+        await using var reopened = SqliteEventStore.Open(_directory.Options());
+        var next = await reopened.Coordination.TryAcquireLeaseAsync("timers", "next-run", now.AddSeconds(1), TimeSpan.FromSeconds(10), Ct);
+
+        Assert.NotNull(next);
+        Assert.True(next.Epoch > first.Epoch);
+        await Assert.ThrowsAsync<LeaseLostException>(() => reopened.Coordination.CommitDecisionAsync(new SubscriptionDecision(first, "s", 1, [], now), Ct));
+    }
+
+    [Fact]
     public async Task Synchronous_full_is_in_force_by_default()
     {
         await using var store = SqliteEventStore.Open(_directory.Options());
