@@ -6,116 +6,61 @@ using NpgsqlTypes;
 namespace Crm.Engine.Storage.PostgreSql;
 
 /// <summary>
-/// Translates a <see cref="Filter"/> tree into a parameterised SQL condition over the row's jsonb
-/// (<c>r.data #&gt; '{field}'</c>) and its record columns (<c>createdAt</c>, <c>updatedAt</c>, <c>id</c>, <c>version</c>).
-/// Every comparison yields true or false, never NULL, so <c>not</c> is an exact complement even for missing fields.
-/// Numbers compare numerically, strings as text in code-point order, and a number never matches a string — the same
-/// semantics as the SQLite store.
+/// PostgreSQL's dialect of <see cref="FilterSqlWriter"/>: JSON fields are read from the row's jsonb
+/// (<c>r.data #&gt; '{field}'</c>) and guarded by <c>jsonb_typeof</c>, booleans are <c>true</c> and <c>false</c>, and
+/// parameters are named <c>@p0</c>, <c>@p1</c>, … with their <see cref="NpgsqlDbType"/>. Strings compare in code-point
+/// order — the same semantics as the SQLite store.
 /// </summary>
-internal static class FilterSql
+internal sealed class FilterSql : FilterSqlWriter
 {
-    private const int MaxDepth = 32;
+    private readonly SqlParameters _parameters;
 
-    /// <summary>What a record column holds: times as UTC ticks, the id as text, the version as an integer.</summary>
-    internal enum ColumnKind
+    private FilterSql(SqlParameters parameters)
+        : base("true", "false") => _parameters = parameters;
+
+    public static void Append(StringBuilder sql, Filter filter, SqlParameters parameters) => new FilterSql(parameters).Append(sql, filter);
+
+    protected override string AddColumnValue(object value) => value switch
     {
-        Time, Text, Integer,
-    }
+        long integer => _parameters.Add(integer, NpgsqlDbType.Bigint),
+        decimal number => _parameters.Add(number, NpgsqlDbType.Numeric),
+        string text => _parameters.Add(text, NpgsqlDbType.Text),
+        _ => throw new InvalidOperationException($"Unexpected column value {value.GetType()}."),
+    };
 
-    /// <summary>The column behind a record field that is not part of the JSON, or false for a JSON field.</summary>
-    public static bool TryColumn(string? field, out string column, out ColumnKind kind)
-    {
-        (column, kind) = field switch
-        {
-            "createdAt" => ("r.created_at", ColumnKind.Time),
-            "updatedAt" => ("r.updated_at", ColumnKind.Time),
-            "id" => ("r.id", ColumnKind.Text),
-            "version" => ("r.version", ColumnKind.Integer),
-            _ => ("", ColumnKind.Text),
-        };
-        return column.Length > 0;
-    }
+    /// <summary>Always a decimal: the conditional widens an integer.</summary>
+    protected override object ColumnNumber(JsonElement element) => element.TryGetInt64(out var integer) ? integer : element.GetDecimal();
 
-    public static void Append(StringBuilder sql, Filter filter, SqlParameters parameters) => Append(sql, filter, parameters, 0);
+    protected override string OrderedColumn(string column, ColumnKind kind) => kind == ColumnKind.Text ? column + " COLLATE \"C\"" : column;
 
-    private static void Append(StringBuilder sql, Filter filter, SqlParameters parameters, int depth)
-    {
-        if (depth > MaxDepth)
-        {
-            throw new ArgumentException($"The filter is nested deeper than {MaxDepth} levels.", nameof(filter));
-        }
+    protected override void AppendColumnContains(StringBuilder sql, string column, string lowerNeedle) =>
+        sql.Append("(strpos(lower(").Append(column).Append("), ").Append(_parameters.Add(lowerNeedle, NpgsqlDbType.Text)).Append(") > 0)");
 
-        switch (filter)
-        {
-            case AndFilter and:
-                AppendAll(sql, and.Parts, " AND ", "true", parameters, depth);
-                break;
-            case OrFilter or:
-                AppendAll(sql, or.Parts, " OR ", "false", parameters, depth);
-                break;
-            case NotFilter not:
-                sql.Append("(NOT ");
-                Append(sql, not.Inner ?? throw new ArgumentException("A 'not' filter needs an inner filter.", nameof(filter)), parameters, depth + 1);
-                sql.Append(')');
-                break;
-            case Comparison comparison:
-                AppendComparison(sql, comparison, parameters);
-                break;
-            default:
-                throw new ArgumentException($"Unsupported filter '{filter?.GetType().Name ?? "null"}'.", nameof(filter));
-        }
-    }
+    protected override void AppendColumnStartsWith(StringBuilder sql, string column, string pattern) =>
+        sql.Append('(').Append(column).Append(" ILIKE ").Append(_parameters.Add(pattern, NpgsqlDbType.Text)).Append(')');
 
-    private static void AppendAll(StringBuilder sql, IReadOnlyList<Filter> parts, string separator, string whenEmpty, SqlParameters parameters, int depth)
-    {
-        if (parts is null || parts.Count == 0)
-        {
-            sql.Append(whenEmpty);
-            return;
-        }
-
-        sql.Append('(');
-        for (var i = 0; i < parts.Count; i++)
-        {
-            if (i > 0)
-            {
-                sql.Append(separator);
-            }
-
-            Append(sql, parts[i], parameters, depth + 1);
-        }
-
-        sql.Append(')');
-    }
-
-    private static void AppendComparison(StringBuilder sql, Comparison comparison, SqlParameters parameters)
+    protected override void AppendFieldComparison(StringBuilder sql, Comparison comparison)
     {
         var field = comparison.Field;
-        if (TryColumn(field, out var column, out var kind))
-        {
-            AppendColumnComparison(sql, comparison, column, kind, parameters);
-            return;
-        }
-
         var x = FieldPath.Extract(field);
         switch (comparison.Operator)
         {
             case FilterOperator.Eq:
-                AppendEquals(sql, x, Single(comparison), parameters);
+                AppendEquals(sql, x, Single(comparison));
                 break;
             case FilterOperator.Ne:
                 sql.Append("(NOT ");
-                AppendEquals(sql, x, Single(comparison), parameters);
+                AppendEquals(sql, x, Single(comparison));
                 sql.Append(')');
                 break;
             case FilterOperator.Lt or FilterOperator.Le or FilterOperator.Gt or FilterOperator.Ge:
-                AppendOrdering(sql, comparison, x, parameters);
+                AppendOrdering(sql, comparison, x);
                 break;
             case FilterOperator.In:
-                AppendIn(sql, comparison, x, parameters);
+                AppendIn(sql, comparison, x);
                 break;
             case FilterOperator.Contains:
-                AppendContains(sql, comparison, x, parameters);
+                AppendContains(sql, comparison, x);
                 break;
             case FilterOperator.StartsWith:
                 var prefix = Single(comparison);
@@ -126,7 +71,7 @@ internal static class FilterSql
 
                 // Case-insensitive like SQLite's LIKE; a number is matched by its text.
                 sql.Append("(CASE WHEN jsonb_typeof(").Append(x).Append(") IN ('string', 'number') THEN (").Append(x).Append(" #>> '{}') ILIKE ")
-                    .Append(parameters.Add(EscapeLike(prefix.GetString()!) + "%")).Append(" ELSE false END)");
+                    .Append(_parameters.Add(EscapeLike(prefix.GetString()!) + "%")).Append(" ELSE false END)");
                 break;
             case FilterOperator.Exists:
                 sql.Append("(").Append(x).Append(" IS NOT NULL AND ").Append(x).Append(" <> 'null'::jsonb)");
@@ -137,7 +82,7 @@ internal static class FilterSql
     }
 
     /// <summary>Equality of jsonb values (numbers numerically); a missing field equals null.</summary>
-    private static void AppendEquals(StringBuilder sql, string x, JsonElement value, SqlParameters parameters)
+    private void AppendEquals(StringBuilder sql, string x, JsonElement value)
     {
         if (value.ValueKind == JsonValueKind.Null)
         {
@@ -145,10 +90,10 @@ internal static class FilterSql
             return;
         }
 
-        sql.Append("COALESCE(").Append(x).Append(" = ").Append(parameters.AddJson(value.GetRawText())).Append(", false)");
+        sql.Append("COALESCE(").Append(x).Append(" = ").Append(_parameters.AddJson(value.GetRawText())).Append(", false)");
     }
 
-    private static void AppendOrdering(StringBuilder sql, Comparison comparison, string x, SqlParameters parameters)
+    private void AppendOrdering(StringBuilder sql, Comparison comparison, string x)
     {
         var value = Single(comparison);
         var op = Operator(comparison.Operator);
@@ -156,18 +101,18 @@ internal static class FilterSql
         {
             case JsonValueKind.String:
                 sql.Append("(CASE WHEN jsonb_typeof(").Append(x).Append(") = 'string' THEN (").Append(x).Append(" #>> '{}') COLLATE \"C\"")
-                    .Append(op).Append(parameters.Add(value.GetString(), NpgsqlDbType.Text)).Append(" ELSE false END)");
+                    .Append(op).Append(_parameters.Add(value.GetString(), NpgsqlDbType.Text)).Append(" ELSE false END)");
                 break;
             case JsonValueKind.Number:
                 sql.Append("(CASE WHEN jsonb_typeof(").Append(x).Append(") = 'number' THEN (").Append(x).Append(" #>> '{}')::numeric")
-                    .Append(op).Append(parameters.Add(value.GetDecimal(), NpgsqlDbType.Numeric)).Append(" ELSE false END)");
+                    .Append(op).Append(_parameters.Add(value.GetDecimal(), NpgsqlDbType.Numeric)).Append(" ELSE false END)");
                 break;
             default:
                 throw new ArgumentException($"Field '{comparison.Field}': '{comparison.Operator}' needs a number or a string.", nameof(comparison));
         }
     }
 
-    private static void AppendIn(StringBuilder sql, Comparison comparison, string x, SqlParameters parameters)
+    private void AppendIn(StringBuilder sql, Comparison comparison, string x)
     {
         using var document = Parse(comparison);
         if (document.RootElement.ValueKind != JsonValueKind.Array)
@@ -177,7 +122,7 @@ internal static class FilterSql
 
         if (document.RootElement.GetArrayLength() == 0)
         {
-            sql.Append("false");
+            sql.Append(False);
             return;
         }
 
@@ -198,20 +143,20 @@ internal static class FilterSql
             }
 
             first = false;
-            AppendEquals(sql, x, element, parameters);
+            AppendEquals(sql, x, element);
         }
 
         sql.Append(')');
     }
 
-    private static void AppendContains(StringBuilder sql, Comparison comparison, string x, SqlParameters parameters)
+    private void AppendContains(StringBuilder sql, Comparison comparison, string x)
     {
         var value = Single(comparison);
         switch (value.ValueKind)
         {
             case JsonValueKind.String:
                 // Case-insensitive: an array holds the value as an element, a string holds it as a substring.
-                var needle = parameters.Add(value.GetString()!.ToLowerInvariant(), NpgsqlDbType.Text);
+                var needle = _parameters.Add(value.GetString()!.ToLowerInvariant(), NpgsqlDbType.Text);
                 sql.Append("(CASE jsonb_typeof(").Append(x).Append(')')
                     .Append(" WHEN 'array' THEN EXISTS (SELECT 1 FROM jsonb_array_elements(").Append(x).Append(") j(v) WHERE jsonb_typeof(j.v) IN ('string', 'number') AND lower(j.v #>> '{}') = ").Append(needle).Append(')')
                     .Append(" WHEN 'string' THEN strpos(lower(").Append(x).Append(" #>> '{}'), ").Append(needle).Append(") > 0")
@@ -219,206 +164,11 @@ internal static class FilterSql
                 break;
             case JsonValueKind.Number:
                 sql.Append("(CASE jsonb_typeof(").Append(x).Append(')')
-                    .Append(" WHEN 'array' THEN EXISTS (SELECT 1 FROM jsonb_array_elements(").Append(x).Append(") j(v) WHERE j.v = ").Append(parameters.AddJson(value.GetRawText())).Append(')')
+                    .Append(" WHEN 'array' THEN EXISTS (SELECT 1 FROM jsonb_array_elements(").Append(x).Append(") j(v) WHERE j.v = ").Append(_parameters.AddJson(value.GetRawText())).Append(')')
                     .Append(" ELSE false END)");
                 break;
             default:
                 throw new ArgumentException($"Field '{comparison.Field}': 'contains' needs a string or a number.", nameof(comparison));
         }
     }
-
-    /// <summary>
-    /// A comparison with a record column. The value is converted to the column's stored form (a time to UTC ticks),
-    /// so the column is compared as it is and can use an index. Columns are never NULL.
-    /// </summary>
-    private static void AppendColumnComparison(StringBuilder sql, Comparison comparison, string column, ColumnKind kind, SqlParameters parameters)
-    {
-        var compared = kind == ColumnKind.Text ? column + " COLLATE \"C\"" : column;
-        switch (comparison.Operator)
-        {
-            case FilterOperator.Eq or FilterOperator.Ne:
-            {
-                var value = ColumnValue(comparison, kind, Single(comparison));
-                var equal = comparison.Operator == FilterOperator.Eq;
-                if (value is null or Mismatch)
-                {
-                    sql.Append(equal ? "false" : "true");
-                    return;
-                }
-
-                sql.Append('(').Append(column).Append(equal ? " = " : " <> ").Append(AddColumnValue(parameters, value)).Append(')');
-                return;
-            }
-
-            case FilterOperator.Lt or FilterOperator.Le or FilterOperator.Gt or FilterOperator.Ge:
-            {
-                var element = Single(comparison);
-                if (element.ValueKind is not (JsonValueKind.String or JsonValueKind.Number))
-                {
-                    throw new ArgumentException($"Field '{comparison.Field}': '{comparison.Operator}' needs a number or a string.", nameof(comparison));
-                }
-
-                var value = ColumnValue(comparison, kind, element);
-                if (value is Mismatch)
-                {
-                    sql.Append("false");
-                    return;
-                }
-
-                sql.Append('(').Append(compared).Append(Operator(comparison.Operator)).Append(AddColumnValue(parameters, value!)).Append(')');
-                return;
-            }
-
-            case FilterOperator.In:
-            {
-                using var document = Parse(comparison);
-                if (document.RootElement.ValueKind != JsonValueKind.Array)
-                {
-                    throw new ArgumentException($"Field '{comparison.Field}': 'in' needs a JSON array of values.", nameof(comparison));
-                }
-
-                var values = document.RootElement.EnumerateArray()
-                    .Select(element => ColumnValue(comparison, kind, element))
-                    .Where(value => value is not (null or Mismatch))
-                    .ToList();
-                if (values.Count == 0)
-                {
-                    sql.Append("false");
-                    return;
-                }
-
-                sql.Append('(').Append(column).Append(" IN (");
-                for (var i = 0; i < values.Count; i++)
-                {
-                    sql.Append(i > 0 ? ", " : "").Append(AddColumnValue(parameters, values[i]!));
-                }
-
-                sql.Append("))");
-                return;
-            }
-
-            case FilterOperator.Contains or FilterOperator.StartsWith when kind != ColumnKind.Text:
-                throw new ArgumentException(
-                    $"Field '{comparison.Field}': '{comparison.Operator}' does not apply; compare it with eq, ne, lt, le, gt, ge or in.", nameof(comparison));
-
-            case FilterOperator.Contains:
-            {
-                var element = Single(comparison);
-                switch (element.ValueKind)
-                {
-                    case JsonValueKind.String:
-                        sql.Append("(strpos(lower(").Append(column).Append("), ").Append(parameters.Add(element.GetString()!.ToLowerInvariant(), NpgsqlDbType.Text)).Append(") > 0)");
-                        return;
-                    case JsonValueKind.Number:
-                        sql.Append("false");
-                        return;
-                    default:
-                        throw new ArgumentException($"Field '{comparison.Field}': 'contains' needs a string or a number.", nameof(comparison));
-                }
-            }
-
-            case FilterOperator.StartsWith:
-            {
-                var element = Single(comparison);
-                if (element.ValueKind != JsonValueKind.String)
-                {
-                    throw new ArgumentException($"Field '{comparison.Field}': 'startsWith' needs a string value.", nameof(comparison));
-                }
-
-                sql.Append('(').Append(column).Append(" ILIKE ").Append(parameters.Add(EscapeLike(element.GetString()!) + "%", NpgsqlDbType.Text)).Append(')');
-                return;
-            }
-
-            case FilterOperator.Exists:
-                sql.Append("true");
-                return;
-
-            default:
-                throw new ArgumentException($"Field '{comparison.Field}': unsupported operator '{comparison.Operator}'.", nameof(comparison));
-        }
-    }
-
-    private static string AddColumnValue(SqlParameters parameters, object value) => value switch
-    {
-        long integer => parameters.Add(integer, NpgsqlDbType.Bigint),
-        decimal number => parameters.Add(number, NpgsqlDbType.Numeric),
-        string text => parameters.Add(text, NpgsqlDbType.Text),
-        _ => throw new InvalidOperationException($"Unexpected column value {value.GetType()}."),
-    };
-
-    /// <summary>A value of another type than the column's: it matches no row, as a number never matches a string.</summary>
-    private sealed class Mismatch
-    {
-        public static readonly Mismatch Value = new();
-    }
-
-    /// <summary>
-    /// The value in the column's stored form: null for JSON null, <see cref="Mismatch"/> for a value of another type.
-    /// A time column takes only strings naming a time, and says so when given anything else.
-    /// </summary>
-    private static object? ColumnValue(Comparison comparison, ColumnKind kind, JsonElement element)
-    {
-        if (element.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        switch (kind)
-        {
-            case ColumnKind.Time:
-                if (element.ValueKind == JsonValueKind.String && FilterLanguage.TryParseTime(element.GetString()!, out var time))
-                {
-                    return time.UtcTicks;
-                }
-
-                throw new ArgumentException(
-                    $"Field '{comparison.Field}': {element.GetRawText()} is not a date (yyyy-MM-dd) or an ISO 8601 date and time.", nameof(comparison));
-            case ColumnKind.Integer:
-                return element.ValueKind == JsonValueKind.Number
-                    ? element.TryGetInt64(out var integer) ? integer : element.GetDecimal()
-                    : Mismatch.Value;
-            default:
-                return element.ValueKind == JsonValueKind.String ? element.GetString() : Mismatch.Value;
-        }
-    }
-
-    private static string Operator(FilterOperator op) => op switch
-    {
-        FilterOperator.Lt => " < ",
-        FilterOperator.Le => " <= ",
-        FilterOperator.Gt => " > ",
-        _ => " >= ",
-    };
-
-    /// <summary>The comparison's single value; an array or object is refused.</summary>
-    private static JsonElement Single(Comparison comparison)
-    {
-        using var document = Parse(comparison);
-        var element = document.RootElement;
-        if (element.ValueKind is JsonValueKind.Array or JsonValueKind.Object)
-        {
-            throw new ArgumentException(
-                $"Field '{comparison.Field}': '{comparison.Operator}' compares with a single value, not {element.ValueKind.ToString().ToLowerInvariant()} {element.GetRawText()}.",
-                nameof(comparison));
-        }
-
-        return element.Clone();
-    }
-
-    private static JsonDocument Parse(Comparison comparison)
-    {
-        try
-        {
-            return JsonDocument.Parse(comparison.ValueJson ?? "null");
-        }
-        catch (JsonException ex)
-        {
-            throw new ArgumentException($"Field '{comparison.Field}': the value is not valid JSON ({ex.Message}).", nameof(comparison), ex);
-        }
-    }
-
-    private static string EscapeLike(string value) =>
-        value.Replace("\\", "\\\\", StringComparison.Ordinal)
-            .Replace("%", "\\%", StringComparison.Ordinal)
-            .Replace("_", "\\_", StringComparison.Ordinal);
 }
