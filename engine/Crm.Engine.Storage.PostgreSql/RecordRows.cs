@@ -26,9 +26,8 @@ internal static class RecordRows
             return rows;
         }
 
-        var streams = rows.Select(row => StreamIds.ForRecord(row.Type, row.Id)).ToArray();
-        var keys = new Dictionary<string, List<UniqueClaim>>(StringComparer.Ordinal);
-        var links = new Dictionary<string, List<RecordLink>>(StringComparer.Ordinal);
+        var streams = RowClaims.StreamsOf(rows);
+        var claims = new RowClaims();
 
         await using (var keyCommand = new NpgsqlCommand($"SELECT stream_id, kind, value FROM {schema}.unique_keys WHERE tenant = @t AND stream_id = ANY(@streams)", connection))
         {
@@ -37,7 +36,7 @@ internal static class RecordRows
             await using var reader = await keyCommand.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                ListFor(keys, reader.GetString(0)).Add(new UniqueClaim(reader.GetString(1), reader.GetString(2)));
+                claims.AddKey(reader.GetString(0), reader.GetString(1), reader.GetString(2));
             }
         }
 
@@ -48,37 +47,10 @@ internal static class RecordRows
             await using var reader = await linkCommand.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var target = reader.GetString(1);
-                var slash = target.IndexOf('/');
-                var link = new RecordLink(
-                    slash < 0 ? target : target[..slash],
-                    slash < 0 ? "" : target[(slash + 1)..],
-                    reader.IsDBNull(2) ? null : reader.GetString(2));
-                ListFor(links, reader.GetString(0)).Add(link);
+                claims.AddLink(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2));
             }
         }
 
-        for (var i = 0; i < rows.Count; i++)
-        {
-            var hasKeys = keys.TryGetValue(streams[i], out var rowKeys);
-            var hasLinks = links.TryGetValue(streams[i], out var rowLinks);
-            if (hasKeys || hasLinks)
-            {
-                rows[i] = rows[i] with { UniqueClaims = rowKeys ?? [], Links = rowLinks ?? [] };
-            }
-        }
-
-        return rows;
-    }
-
-    private static List<T> ListFor<T>(Dictionary<string, List<T>> lists, string stream)
-    {
-        if (!lists.TryGetValue(stream, out var list))
-        {
-            list = [];
-            lists.Add(stream, list);
-        }
-
-        return list;
+        return claims.AttachTo(rows, streams);
     }
 }

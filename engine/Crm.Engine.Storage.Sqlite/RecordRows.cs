@@ -33,10 +33,9 @@ internal static class RecordRows
             return rows;
         }
 
-        var streams = rows.Select(row => StreamIds.ForRecord(row.Type, row.Id)).ToArray();
+        var streams = RowClaims.StreamsOf(rows);
         var streamsJson = JsonSerializer.Serialize(streams);
-        var keys = new Dictionary<string, List<UniqueClaim>>(StringComparer.Ordinal);
-        var links = new Dictionary<string, List<RecordLink>>(StringComparer.Ordinal);
+        var claims = new RowClaims();
 
         var keyCommand = connection.Command(KeysOfStreams);
         keyCommand.Parameters.AddWithValue("$t", tenant);
@@ -45,7 +44,7 @@ internal static class RecordRows
         {
             while (reader.Read())
             {
-                ListFor(keys, reader.GetString(0)).Add(new UniqueClaim(reader.GetString(1), reader.GetString(2)));
+                claims.AddKey(reader.GetString(0), reader.GetString(1), reader.GetString(2));
             }
         }
 
@@ -56,42 +55,10 @@ internal static class RecordRows
         {
             while (reader.Read())
             {
-                var target = reader.GetString(1);
-                var slash = target.IndexOf('/');
-                var link = new RecordLink(
-                    slash < 0 ? target : target[..slash],
-                    slash < 0 ? "" : target[(slash + 1)..],
-                    reader.IsDBNull(2) ? null : reader.GetString(2));
-                ListFor(links, reader.GetString(0)).Add(link);
+                claims.AddLink(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2));
             }
         }
 
-        if (keys.Count == 0 && links.Count == 0)
-        {
-            return rows;
-        }
-
-        for (var i = 0; i < rows.Count; i++)
-        {
-            var hasKeys = keys.TryGetValue(streams[i], out var rowKeys);
-            var hasLinks = links.TryGetValue(streams[i], out var rowLinks);
-            if (hasKeys || hasLinks)
-            {
-                rows[i] = rows[i] with { UniqueClaims = rowKeys ?? [], Links = rowLinks ?? [] };
-            }
-        }
-
-        return rows;
-    }
-
-    private static List<T> ListFor<T>(Dictionary<string, List<T>> lists, string stream)
-    {
-        if (!lists.TryGetValue(stream, out var list))
-        {
-            list = [];
-            lists.Add(stream, list);
-        }
-
-        return list;
+        return claims.AttachTo(rows, streams);
     }
 }
