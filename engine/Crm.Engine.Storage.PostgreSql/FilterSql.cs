@@ -57,7 +57,17 @@ internal sealed class FilterSql : FilterSqlWriter
                 AppendOrdering(sql, comparison, x);
                 break;
             case FilterOperator.In:
-                AppendIn(sql, comparison, x);
+                AppendAnyOf(sql, comparison, element =>
+                {
+                    if (element.ValueKind is JsonValueKind.Array or JsonValueKind.Object)
+                    {
+                        throw new ArgumentException(
+                            $"Field '{comparison.Field}': 'in' compares with single values, not {element.ValueKind.ToString().ToLowerInvariant()} {element.GetRawText()}.",
+                            nameof(comparison));
+                    }
+
+                    AppendEquals(sql, x, element);
+                });
                 break;
             case FilterOperator.Contains:
                 AppendContains(sql, comparison, x);
@@ -110,43 +120,6 @@ internal sealed class FilterSql : FilterSqlWriter
             default:
                 throw new ArgumentException($"Field '{comparison.Field}': '{comparison.Operator}' needs a number or a string.", nameof(comparison));
         }
-    }
-
-    private void AppendIn(StringBuilder sql, Comparison comparison, string x)
-    {
-        using var document = Parse(comparison);
-        if (document.RootElement.ValueKind != JsonValueKind.Array)
-        {
-            throw new ArgumentException($"Field '{comparison.Field}': 'in' needs a JSON array of values.", nameof(comparison));
-        }
-
-        if (document.RootElement.GetArrayLength() == 0)
-        {
-            sql.Append(False);
-            return;
-        }
-
-        sql.Append('(');
-        var first = true;
-        foreach (var element in document.RootElement.EnumerateArray())
-        {
-            if (element.ValueKind is JsonValueKind.Array or JsonValueKind.Object)
-            {
-                throw new ArgumentException(
-                    $"Field '{comparison.Field}': 'in' compares with single values, not {element.ValueKind.ToString().ToLowerInvariant()} {element.GetRawText()}.",
-                    nameof(comparison));
-            }
-
-            if (!first)
-            {
-                sql.Append(" OR ");
-            }
-
-            first = false;
-            AppendEquals(sql, x, element);
-        }
-
-        sql.Append(')');
     }
 
     private void AppendContains(StringBuilder sql, Comparison comparison, string x)

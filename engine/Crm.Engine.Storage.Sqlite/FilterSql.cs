@@ -45,7 +45,7 @@ internal sealed class FilterSql : FilterSqlWriter
                 AppendOrdering(sql, comparison, x);
                 break;
             case FilterOperator.In:
-                AppendIn(sql, comparison, x);
+                AppendAnyOf(sql, comparison, element => sql.Append(x).Append(" IS ").Append(_parameters.Add(ScalarOf(element, comparison))));
                 break;
             case FilterOperator.Contains:
                 AppendContains(sql, comparison, path, x);
@@ -73,36 +73,6 @@ internal sealed class FilterSql : FilterSqlWriter
             _ => throw new ArgumentException($"Field '{comparison.Field}': '{comparison.Operator}' needs a number or a string.", nameof(comparison)),
         };
         sql.Append('(').Append(typeGuard).Append(" AND ").Append(x).Append(Operator(comparison.Operator)).Append(_parameters.Add(value)).Append(')');
-    }
-
-    private void AppendIn(StringBuilder sql, Comparison comparison, string x)
-    {
-        using var document = Parse(comparison);
-        if (document.RootElement.ValueKind != JsonValueKind.Array)
-        {
-            throw new ArgumentException($"Field '{comparison.Field}': 'in' needs a JSON array of values.", nameof(comparison));
-        }
-
-        if (document.RootElement.GetArrayLength() == 0)
-        {
-            sql.Append(False);
-            return;
-        }
-
-        sql.Append('(');
-        var first = true;
-        foreach (var element in document.RootElement.EnumerateArray())
-        {
-            if (!first)
-            {
-                sql.Append(" OR ");
-            }
-
-            first = false;
-            sql.Append(x).Append(" IS ").Append(_parameters.Add(ScalarOf(element, comparison)));
-        }
-
-        sql.Append(')');
     }
 
     private void AppendContains(StringBuilder sql, Comparison comparison, string path, string x)

@@ -128,6 +128,35 @@ internal abstract class FilterSqlWriter
     }
 
     /// <summary>
+    /// A JSON field equal to any of the comparison's values: false for none, else the dialect's equalities joined with
+    /// OR.
+    /// </summary>
+    protected void AppendAnyOf(StringBuilder sql, Comparison comparison, Action<JsonElement> appendEqual)
+    {
+        using var document = ParseArray(comparison);
+        if (document.RootElement.GetArrayLength() == 0)
+        {
+            sql.Append(False);
+            return;
+        }
+
+        sql.Append('(');
+        var first = true;
+        foreach (var element in document.RootElement.EnumerateArray())
+        {
+            if (!first)
+            {
+                sql.Append(" OR ");
+            }
+
+            first = false;
+            appendEqual(element);
+        }
+
+        sql.Append(')');
+    }
+
+    /// <summary>
     /// A comparison with a record column. The value is converted to the column's stored form (a time to UTC ticks),
     /// so the column is compared as it is and can use an index. Columns are never NULL.
     /// </summary>
@@ -170,12 +199,7 @@ internal abstract class FilterSqlWriter
 
             case FilterOperator.In:
             {
-                using var document = Parse(comparison);
-                if (document.RootElement.ValueKind != JsonValueKind.Array)
-                {
-                    throw new ArgumentException($"Field '{comparison.Field}': 'in' needs a JSON array of values.", nameof(comparison));
-                }
-
+                using var document = ParseArray(comparison);
                 var values = document.RootElement.EnumerateArray()
                     .Select(element => ColumnValue(comparison, kind, element))
                     .Where(value => value is not (null or Mismatch))
@@ -306,6 +330,19 @@ internal abstract class FilterSqlWriter
         {
             throw new ArgumentException($"Field '{comparison.Field}': the value is not valid JSON ({ex.Message}).", nameof(comparison), ex);
         }
+    }
+
+    /// <summary>The comparison's value, which must be a JSON array (for <c>in</c>).</summary>
+    private static JsonDocument ParseArray(Comparison comparison)
+    {
+        var document = Parse(comparison);
+        if (document.RootElement.ValueKind != JsonValueKind.Array)
+        {
+            document.Dispose();
+            throw new ArgumentException($"Field '{comparison.Field}': 'in' needs a JSON array of values.", nameof(comparison));
+        }
+
+        return document;
     }
 
     /// <summary>Escapes <c>\</c>, <c>%</c> and <c>_</c> for a LIKE pattern with <c>\</c> as its escape character.</summary>
