@@ -1,0 +1,21 @@
+namespace Crm.Engine.Rules;
+
+/// <summary>A rule was stopped by one of its limits (time, statements, memory, recursion, array size, regex time).</summary>
+[GenerateSerializer, Alias("crm.RuleLimitExceededException")]
+public sealed class RuleLimitExceededException : CrmException
+{
+    public RuleLimitExceededException(string limit, string message)
+        : base("rule_limit", message) => Limit = limit;
+
+    /// <summary>Which limit: <c>time</c>, <c>statements</c>, <c>memory</c>, <c>recursion</c>, <c>arraySize</c>, <c>regexTime</c>.</summary>
+    [Id(0)] public string Limit { get; }
+}
+
+/// <summary>A rule's script failed: a syntax error, or an error it threw.</summary>
+[GenerateSerializer, Alias("crm.RuleScriptException")]
+public sealed class RuleScriptException : CrmException
+{
+    public RuleScriptException(string message) : base("rule_error", message)
+    {
+    }
+}
