@@ -75,8 +75,11 @@ internal sealed record BenchmarkOptions
     /// <summary>Run the diagnostic variants that explain where a create's time goes.</summary>
     public bool Diagnostics { get; init; } = true;
 
-    /// <summary>Benchmarks to run, of a, b, c, d, e, f, g.</summary>
-    public string Only { get; init; } = "abcdefg";
+    /// <summary>JavaScript rule evaluations of (h), after as many untimed.</summary>
+    public int RuleEvaluations { get; init; } = 20_000;
+
+    /// <summary>Benchmarks to run, of a, b, c, d, e, f, g, h.</summary>
+    public string Only { get; init; } = "abcdefgh";
 
     public bool Runs(char benchmark) => Only.Contains(benchmark, StringComparison.Ordinal);
 
@@ -96,6 +99,7 @@ internal sealed record BenchmarkOptions
         RestOperations = 5_000,
         RestWarmUp = 2_000,
         ClusterCreates = 1_000,
+        RuleEvaluations = 2_000,
         ClusterWarmUp = 300,
         RawPostgreSqlRows = 3_000,
     };
@@ -122,13 +126,13 @@ internal sealed record BenchmarkOptions
             {
                 options = options with { RestClients = clients };
             }
-            else if (arg.StartsWith("--only=", StringComparison.Ordinal) && arg.Length > 7 && arg[7..].All(c => c is 'a' or 'b' or 'c' or 'd' or 'e' or 'f' or 'g' or ','))
+            else if (arg.StartsWith("--only=", StringComparison.Ordinal) && arg.Length > 7 && arg[7..].All(c => c is 'a' or 'b' or 'c' or 'd' or 'e' or 'f' or 'g' or 'h' or ','))
             {
                 options = options with { Only = arg[7..] };
             }
             else
             {
-                throw new ArgumentException($"Unknown argument '{arg}'. Usage: [--quick] [--no-diagnostics] [--only=a,b,c,d,e,f,g] [--in-flight=512] [--clients=64]");
+                throw new ArgumentException($"Unknown argument '{arg}'. Usage: [--quick] [--no-diagnostics] [--only=a,b,c,d,e,f,g,h] [--in-flight=512] [--clients=64]");
             }
         }
 

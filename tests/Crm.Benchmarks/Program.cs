@@ -32,7 +32,7 @@ var writes = options.Writes + options.WriteWarmUp;
 var appendCount = Math.Max(options.Runs('a') || options.Runs('b') || options.Runs('f') ? writes : 0, options.Runs('d') ? options.SearchContacts : 0);
 var restContacts = options.Runs('e') ? 2 * (options.RestOperations + options.RestWarmUp) : 0;
 var clusterContacts = options.Runs('g') ? options.RawPostgreSqlRows + 3 * (options.ClusterCreates + options.ClusterWarmUp) : 0;
-var largest = new[] { appendCount, restContacts, clusterContacts, options.Runs('c') ? options.Creates + options.CreateWarmUp : 0 }.Max();
+var largest = new[] { appendCount, restContacts, clusterContacts, options.Runs('c') ? options.Creates + options.CreateWarmUp : 0, options.Runs('h') ? 1_000 : 0 }.Max();
 Progress($"Generating {largest:N0} contacts and {appendCount:N0} appends");
 var contacts = ContactFaker.Generate(largest);
 var appends = ContactAppends.Build(contacts[..Math.Max(appendCount, 1)]);
@@ -194,6 +194,18 @@ if (options.Runs('d'))
     searches.Add("all", Count(m.Operations), $"{d.P50Ms:N2}", $"{d.P99Ms:N2}", $"{d.Kinds.Max(k => k.MaxMs):N2}", "", "");
     var e = d.EmailByUniqueKey;
     searches.Add("not in the mix: same emails by unique key + row", Count(e.Count), $"{e.P50Ms:N2}", $"{e.P99Ms:N2}", $"{e.MaxMs:N2}", $"{e.AverageHits:N1}", Count(e.Empty));
+}
+
+if (options.Runs('h'))
+{
+    Progress($"(h) rule evaluations: {options.RuleEvaluations:N0} through the JavaScript sandbox and as C#");
+    var h = RuleEvaluationBenchmark.Run(contacts.Take(1_000).Select(c => c.ToFields().ToJsonString()).ToList(), options.RuleEvaluations, options.RuleEvaluations);
+    var js = h.JavaScript;
+    var cs = h.CSharp;
+    summary.Add("(h) JavaScript rule, fresh sandbox each, 1 thread", Count(js.Operations), Seconds(js.Elapsed), $"{js.PerSecond:N0} evals/s",
+        $"{js.PerSecond / cs.PerSecond:P1} of C#", $"{js.CpuMicrosPerOp:N1}", $"{js.AllocatedKbPerOp:N2}", $">= 100,000/s/core: {(js.PerSecond >= 100_000 ? "met" : "missed")}");
+    summary.Add("(h) the same rule in C#, 1 thread", Count(cs.Operations), Seconds(cs.Elapsed), $"{cs.PerSecond:N0} evals/s", "100.0%",
+        $"{cs.CpuMicrosPerOp:N1}", $"{cs.AllocatedKbPerOp:N2}", "-");
 }
 
 TextTable? rest = null;
