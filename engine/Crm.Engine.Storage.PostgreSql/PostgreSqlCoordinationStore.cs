@@ -190,6 +190,23 @@ internal sealed class PostgreSqlCoordinationStore(NpgsqlDataSource dataSource, s
         }, cancellationToken);
     }
 
+    public Task<int> PruneOutboxAsync(LeaseFence fence, string subscription, DateTimeOffset completedBefore, int maxCount, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(subscription);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        return InFenceAsync(fence, batch =>
+        {
+            var prune = new NpgsqlBatchCommand($"""
+                DELETE FROM {schema}.outbox WHERE id IN (
+                    SELECT id FROM {schema}.outbox WHERE subscription = @s AND status = 1 AND completed_at < @x ORDER BY id LIMIT @max)
+                """);
+            prune.Parameters.AddWithValue("s", subscription);
+            prune.Parameters.AddWithValue("x", completedBefore.UtcTicks);
+            prune.Parameters.AddWithValue("max", (long)maxCount);
+            batch.BatchCommands.Add(prune);
+        }, cancellationToken);
+    }
+
     public Task<IReadOnlyList<OutboxEntry>> ListOutboxAsync(string subscription, long afterId, int maxCount, CancellationToken cancellationToken = default) =>
         ReadOutboxAsync(
             $"SELECT {OutboxColumns} FROM {schema}.outbox WHERE subscription = @s AND id > @x ORDER BY id LIMIT @max",
@@ -230,7 +247,7 @@ internal sealed class PostgreSqlCoordinationStore(NpgsqlDataSource dataSource, s
     }
 
     /// <summary>Runs the writes <paramref name="fill"/> adds in one transaction, after checking the fence inside it.</summary>
-    private async Task InFenceAsync(LeaseFence fence, Action<NpgsqlBatch> fill, CancellationToken cancellationToken)
+    private async Task<int> InFenceAsync(LeaseFence fence, Action<NpgsqlBatch> fill, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(fence);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -244,13 +261,15 @@ internal sealed class PostgreSqlCoordinationStore(NpgsqlDataSource dataSource, s
             }
         }
 
+        int affected;
         await using (var batch = new NpgsqlBatch(connection, transaction))
         {
             fill(batch);
-            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            affected = await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return affected;
     }
 
     private async Task<IReadOnlyList<OutboxEntry>> ReadOutboxAsync(string sql, string subscription, long bound, int maxCount, CancellationToken cancellationToken)

@@ -15,6 +15,7 @@ internal sealed class CoordinationStatements : IDisposable
     private readonly PreparedStatement _saveCheckpoint;
     private readonly PreparedStatement _insertOutbox;
     private readonly PreparedStatement _outboxOutcome;
+    private readonly PreparedStatement _pruneOutbox;
     private readonly PreparedStatement _effectApplied;
     private readonly PreparedStatement _insertEffect;
     private readonly PreparedStatement _timerDue;
@@ -55,6 +56,9 @@ internal sealed class CoordinationStatements : IDisposable
             WHERE id = $id AND status = 0
             """,
             "$id", "$status", "$next", "$error", "$done");
+        _pruneOutbox = Prepare(
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE subscription = $s AND status = 1 AND completed_at < $x ORDER BY id LIMIT $max)",
+            "$s", "$x", "$max");
         _effectApplied = Prepare("SELECT 1 FROM effects WHERE effect_key = $k", "$k");
         _insertEffect = Prepare("INSERT INTO effects (effect_key, tenant, stream_id, position) VALUES ($k, $t, $s, $p)", "$k", "$t", "$s", "$p");
         _timerDue = Prepare("SELECT due_at FROM timers WHERE tenant = $t AND stream_id = $s AND name = $n", "$t", "$s", "$n");
@@ -113,6 +117,9 @@ internal sealed class CoordinationStatements : IDisposable
             .Bind(3, outcome.Error)
             .Bind(4, outcome.Status == OutboxStatus.Pending ? null : outcome.Now.UtcTicks)
             .Execute();
+
+    public int PruneOutbox(string subscription, long completedBefore, int maxCount) =>
+        _pruneOutbox.Bind(0, subscription).Bind(1, completedBefore).Bind(2, (long)maxCount).Execute();
 
     public bool EffectApplied(string effectKey) => _effectApplied.Bind(0, effectKey).Scalar() is not null;
 

@@ -103,6 +103,14 @@ internal sealed class SqliteCoordinationStore(GroupCommitWriter writer, ReadConn
         }, cancellationToken);
     }
 
+    public Task<int> PruneOutboxAsync(LeaseFence fence, string subscription, DateTimeOffset completedBefore, int maxCount, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(fence);
+        ArgumentException.ThrowIfNullOrEmpty(subscription);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        return writer.Enqueue(s => s.Coordination.CheckFence(fence), s => s.Coordination.PruneOutbox(subscription, completedBefore.UtcTicks, maxCount), cancellationToken);
+    }
+
     public Task<IReadOnlyList<OutboxEntry>> ListOutboxAsync(string subscription, long afterId, int maxCount, CancellationToken cancellationToken = default) =>
         ReadOutboxAsync(
             $"SELECT {OutboxColumns} FROM outbox WHERE subscription = $s AND id > $x ORDER BY id LIMIT $max",

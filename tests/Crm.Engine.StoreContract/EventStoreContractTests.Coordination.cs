@@ -148,6 +148,26 @@ public abstract partial class EventStoreContractTests
     }
 
     [Fact]
+    public async Task Done_outbox_rows_past_retention_are_pruned_by_the_holder_and_failed_ones_are_kept()
+    {
+        var work = (await NewStoreAsync()).Coordination;
+        var fence = (await work.TryAcquireLeaseAsync("subscription/s1", "node-a", T0, LeaseTime, Ct))!;
+        await work.CommitDecisionAsync(new SubscriptionDecision(fence, "s1", 1, [Outbox("old"), Outbox("failed"), Outbox("recent"), Outbox("pending")], T0), Ct);
+        var rows = await work.ListOutboxAsync("s1", 0, 10, Ct);
+        await work.RecordOutboxOutcomeAsync(fence, new OutboxOutcome(rows[0].Id, OutboxStatus.Done, T0), Ct);
+        await work.RecordOutboxOutcomeAsync(fence, new OutboxOutcome(rows[1].Id, OutboxStatus.Failed, T0, Error: "gave up"), Ct);
+        await work.RecordOutboxOutcomeAsync(fence, new OutboxOutcome(rows[2].Id, OutboxStatus.Done, T0.AddDays(2)), Ct);
+
+        Assert.Equal(1, await work.PruneOutboxAsync(fence, "s1", T0.AddDays(1), 100, Ct));
+        Assert.Equal(["failed", "recent", "pending"], (await work.ListOutboxAsync("s1", 0, 10, Ct)).Select(e => e.Key));
+
+        var successor = (await work.TryAcquireLeaseAsync("subscription/s1", "node-b", T0.AddMinutes(1), LeaseTime, Ct))!;
+        await Assert.ThrowsAsync<LeaseLostException>(() => work.PruneOutboxAsync(fence, "s1", T0.AddDays(3), 100, Ct));
+        Assert.Equal(3, (await work.ListOutboxAsync("s1", 0, 10, Ct)).Count);
+        Assert.Equal(1, await work.PruneOutboxAsync(successor, "s1", T0.AddDays(3), 100, Ct));
+    }
+
+    [Fact]
     public async Task Timers_are_scheduled_replaced_and_cancelled_by_the_appends_of_their_stream()
     {
         var store = await NewStoreAsync();

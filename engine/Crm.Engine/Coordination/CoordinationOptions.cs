@@ -26,6 +26,9 @@ public sealed class CoordinationOptions
 
     public TimeSpan OutboxMaxBackoff { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long done outbox rows are kept (for audits) before the lease holder deletes them; failed rows are kept.</summary>
+    public TimeSpan OutboxRetention { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>Events a subscription decides about in one transaction.</summary>
     public int SubscriptionBatchSize { get; set; } = 256;
 
@@ -42,6 +45,11 @@ public sealed class CoordinationOptions
         if (AcquireInterval <= TimeSpan.Zero || TimerPollInterval <= TimeSpan.Zero || OutboxBackoff <= TimeSpan.Zero || OutboxMaxBackoff < OutboxBackoff)
         {
             throw new InvalidOperationException("Crm:Coordination: AcquireInterval, TimerPollInterval and OutboxBackoff must be positive, OutboxMaxBackoff at least OutboxBackoff.");
+        }
+
+        if (OutboxRetention < TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("Crm:Coordination:OutboxRetention must not be negative.");
         }
 
         if (OutboxMaxAttempts < 1 || SubscriptionBatchSize < 1)

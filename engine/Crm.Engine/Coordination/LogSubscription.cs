@@ -14,7 +14,9 @@ internal sealed partial class LogSubscription(
     CoordinationOptions options,
     ILogger logger)
 {
+    private static readonly TimeSpan PruneInterval = TimeSpan.FromHours(1);
     private readonly WakeSignal _outboxWake = new();
+    private DateTimeOffset _nextPrune = DateTimeOffset.MinValue;
 
     /// <summary>The lease this subscription runs under.</summary>
     public string LeaseName => "subscription/" + consumer.Name;
@@ -81,6 +83,8 @@ internal sealed partial class LogSubscription(
                 continue;
             }
 
+            await PruneAsync(fence, cancellationToken).ConfigureAwait(false);
+
             // Sleep until the next retry is due, a new decision wakes us, or the poll interval passes.
             var next = await store.Coordination.GetNextOutboxDueAsync(consumer.Name, cancellationToken).ConfigureAwait(false);
             var wait = options.TimerPollInterval * 2;
@@ -91,6 +95,25 @@ internal sealed partial class LogSubscription(
 
             await _outboxWake.WaitAsync(wait, time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Once an hour, deletes done rows older than <see cref="CoordinationOptions.OutboxRetention"/>.</summary>
+    private async Task PruneAsync(LeaseFence fence, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (now < _nextPrune)
+        {
+            return;
+        }
+
+        _nextPrune = now + PruneInterval;
+        const int Chunk = 10_000;
+        int pruned;
+        do
+        {
+            pruned = await store.Coordination.PruneOutboxAsync(fence, consumer.Name, now - options.OutboxRetention, Chunk, cancellationToken).ConfigureAwait(false);
+        }
+        while (pruned == Chunk);
     }
 
     private async Task ExecuteOneAsync(LeaseFence fence, OutboxEntry entry, CancellationToken cancellationToken)

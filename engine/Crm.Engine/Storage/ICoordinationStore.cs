@@ -40,6 +40,13 @@ public interface ICoordinationStore
     /// <exception cref="LeaseLostException">The lease moved on; nothing was written.</exception>
     Task RecordOutboxOutcomeAsync(LeaseFence fence, OutboxOutcome outcome, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Deletes up to <paramref name="maxCount"/> of a subscription's done outbox rows completed before
+    /// <paramref name="completedBefore"/>, if the fence still holds; failed rows are kept for an operator. Returns how many went.
+    /// </summary>
+    /// <exception cref="LeaseLostException">The lease moved on; nothing was deleted.</exception>
+    Task<int> PruneOutboxAsync(LeaseFence fence, string subscription, DateTimeOffset completedBefore, int maxCount, CancellationToken cancellationToken = default);
+
     /// <summary>Outbox rows of a subscription in any state (for operators and audits), oldest first.</summary>
     Task<IReadOnlyList<OutboxEntry>> ListOutboxAsync(string subscription, long afterId, int maxCount, CancellationToken cancellationToken = default);
 
