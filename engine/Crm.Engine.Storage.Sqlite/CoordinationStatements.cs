@@ -6,9 +6,8 @@ namespace Crm.Engine.Storage.Sqlite;
 /// The writer's statements for leases, checkpoints, outbox rows, effect keys and timers, prepared once on the
 /// writer's connection. Every method runs inside the writer's open transaction.
 /// </summary>
-internal sealed class CoordinationStatements : IDisposable
+internal sealed class CoordinationStatements : PreparedStatementSet
 {
-    private readonly List<PreparedStatement> _all = [];
     private readonly PreparedStatement _lease;
     private readonly PreparedStatement _upsertLease;
     private readonly PreparedStatement _renewLease;
@@ -24,14 +23,8 @@ internal sealed class CoordinationStatements : IDisposable
     private readonly byte[] _eventId = new byte[16];
 
     public CoordinationStatements(SqliteConnection connection)
+        : base(connection)
     {
-        PreparedStatement Prepare(string sql, params string[] names)
-        {
-            var statement = new PreparedStatement(connection, sql, names);
-            _all.Add(statement);
-            return statement;
-        }
-
         _lease = Prepare("SELECT owner, epoch, expires_at FROM leases WHERE name = $n", "$n");
         _upsertLease = Prepare(
             "INSERT INTO leases (name, owner, epoch, expires_at) VALUES ($n, $o, $e, $x) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, epoch = excluded.epoch, expires_at = excluded.expires_at",
@@ -136,11 +129,4 @@ internal sealed class CoordinationStatements : IDisposable
     public void UpsertTimer(string tenant, string streamId, TimerSchedule timer) =>
         _upsertTimer.Bind(0, tenant).Bind(1, streamId).Bind(2, timer.Name).Bind(3, timer.DueAt.UtcTicks).Bind(4, timer.PayloadJson).Execute();
 
-    public void Dispose()
-    {
-        foreach (var statement in _all)
-        {
-            statement.Dispose();
-        }
-    }
 }

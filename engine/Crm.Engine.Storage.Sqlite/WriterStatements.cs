@@ -3,22 +3,14 @@ using Microsoft.Data.Sqlite;
 namespace Crm.Engine.Storage.Sqlite;
 
 /// <summary>Every statement the writer runs, prepared once on the writer's connection.</summary>
-internal sealed class WriterStatements : IDisposable
+internal sealed class WriterStatements : PreparedStatementSet
 {
-    private readonly List<PreparedStatement> _all = [];
-
     // Guid bytes are copied by SQLite when bound, so one buffer serves every event.
     private readonly byte[] _eventId = new byte[16];
 
     public WriterStatements(SqliteConnection connection)
+        : base(connection)
     {
-        PreparedStatement Prepare(string sql, params string[] names)
-        {
-            var statement = new PreparedStatement(connection, sql, names);
-            _all.Add(statement);
-            return statement;
-        }
-
         Begin = Prepare("BEGIN IMMEDIATE");
         Commit = Prepare("COMMIT");
         Rollback = Prepare("ROLLBACK");
@@ -161,11 +153,4 @@ internal sealed class WriterStatements : IDisposable
     public void InsertLink(string tenant, string ownerStream, string ownerType, string targetStream, string? role) =>
         _insertLink.Bind(0, tenant).Bind(1, ownerStream).Bind(2, ownerType).Bind(3, targetStream).Bind(4, role).Execute();
 
-    public void Dispose()
-    {
-        foreach (var statement in _all)
-        {
-            statement.Dispose();
-        }
-    }
 }
