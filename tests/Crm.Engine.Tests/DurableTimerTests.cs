@@ -12,7 +12,6 @@ namespace Crm.Engine.Tests;
 /// </summary>
 public sealed class DurableTimerTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 1, 5, 9, 0, 0, TimeSpan.Zero));
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "crm-timers-" + Guid.NewGuid().ToString("N"));
     private CrmTestEngine _crm = null!;
@@ -36,21 +35,11 @@ public sealed class DurableTimerTests : IAsyncLifetime
     private async Task LetTheSchedulerScanAsync()
     {
         var target = Scheduler.Passes + 2;
-        await WaitUntilAsync(() =>
+        await Eventually.TrueAsync(() =>
         {
             _clock.Advance(TimeSpan.FromMilliseconds(100));
             return Task.FromResult(Scheduler.Passes >= target);
         });
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(Patience);
-        while (!await condition())
-        {
-            await Task.Delay(20, timeout.Token);
-        }
     }
 
     private async Task<List<CrmEvent>> FiringsAsync(string type, string id) =>
@@ -68,7 +57,7 @@ public sealed class DurableTimerTests : IAsyncLifetime
         Assert.Empty(await FiringsAsync(RecordTypes.Case, ticket.Id));
 
         _clock.SetUtcNow(due);
-        await WaitUntilAsync(async () => (await FiringsAsync(RecordTypes.Case, ticket.Id)).Count > 0);
+        await Eventually.TrueAsync(async () => (await FiringsAsync(RecordTypes.Case, ticket.Id)).Count > 0);
         await LetTheSchedulerScanAsync();
 
         var fired = Assert.Single(await FiringsAsync(RecordTypes.Case, ticket.Id));
@@ -95,7 +84,7 @@ public sealed class DurableTimerTests : IAsyncLifetime
         Assert.Empty(await FiringsAsync(RecordTypes.Task, task.Id));
 
         _clock.SetUtcNow(now.AddMinutes(30));
-        await WaitUntilAsync(async () => (await FiringsAsync(RecordTypes.Task, task.Id)).Count > 0);
+        await Eventually.TrueAsync(async () => (await FiringsAsync(RecordTypes.Task, task.Id)).Count > 0);
         await LetTheSchedulerScanAsync();
         var fired = Assert.Single(await FiringsAsync(RecordTypes.Task, task.Id));
         Assert.Equal("remind", (string?)JsonNode.Parse(fired.PayloadJson)!["name"]);
@@ -111,7 +100,7 @@ public sealed class DurableTimerTests : IAsyncLifetime
         _clock.Advance(TimeSpan.FromDays(4));
         _crm = await StartAsync();
 
-        await WaitUntilAsync(async () => (await FiringsAsync(RecordTypes.Deal, deal.Id)).Count > 0);
+        await Eventually.TrueAsync(async () => (await FiringsAsync(RecordTypes.Deal, deal.Id)).Count > 0);
         await LetTheSchedulerScanAsync();
         Assert.Single(await FiringsAsync(RecordTypes.Deal, deal.Id));
     }

@@ -13,7 +13,6 @@ namespace Crm.Engine.Tests;
 /// </summary>
 public sealed class LogSubscriptionTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "crm-subscription-" + Guid.NewGuid().ToString("N"));
     private readonly WelcomeConsumer _consumer = new();
     private CrmTestEngine _crm = null!;
@@ -38,26 +37,16 @@ public sealed class LogSubscriptionTests : IAsyncLifetime
         }),
         Ct);
 
-    private async Task WelcomedAsync(string id)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(Patience);
-        while ((await _crm.Client.GetAsync(RecordTypes.Contact, id))?.Fields["tags"] is not JsonArray { Count: > 0 })
-        {
-            await Task.Delay(20, timeout.Token);
-        }
-    }
+    private Task WelcomedAsync(string id) =>
+        Eventually.TrueAsync(async () => (await _crm.Client.GetAsync(RecordTypes.Contact, id))?.Fields["tags"] is JsonArray { Count: > 0 });
 
-    private async Task AllDoneAsync(int rows)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(Patience);
-        while ((await OutboxAsync()) is var all && (all.Count != rows || all.Any(r => r.Status != OutboxStatus.Done)))
+    private Task AllDoneAsync(int rows) =>
+        Eventually.TrueAsync(async () =>
         {
+            var all = await OutboxAsync();
             Assert.True(all.Count <= rows, $"{all.Count} outbox rows, expected {rows}");
-            await Task.Delay(20, timeout.Token);
-        }
-    }
+            return all.Count == rows && all.All(r => r.Status == OutboxStatus.Done);
+        });
 
     private Task<IReadOnlyList<OutboxEntry>> OutboxAsync() => _crm.Store.Coordination.ListOutboxAsync(WelcomeConsumer.SubscriptionName, 0, 1000, Ct);
 
