@@ -157,9 +157,10 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
                 throw new ValidationException("name", $"a record can hold at most {RecordTimers.MaxPerRecord} pending timers");
             }
 
-            if (State.Timers.TryGetValue(timer.Name, out var pending) && pending.DueAt == timer.DueAt && pending.PayloadJson == payload?.ToJsonString()) return;
+            var payloadJson = payload?.ToJsonString();
+            if (State.Timers.TryGetValue(timer.Name, out var pending) && pending.DueAt == timer.DueAt && pending.PayloadJson == payloadJson) return;
             batch.Add(EventTypes.TimerScheduled, new JsonObject { ["name"] = timer.Name, ["dueAt"] = timer.DueAt, ["payload"] = payload });
-            batch.ScheduleTimers.Add(new TimerSchedule(timer.Name, timer.DueAt, payload?.ToJsonString()));
+            batch.ScheduleTimers.Add(new TimerSchedule(timer.Name, timer.DueAt, payloadJson));
         });
 
     public Task<CrmRecord> CancelTimerAsync(string name, WriteOptions options) =>
