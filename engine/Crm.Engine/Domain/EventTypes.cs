@@ -26,6 +26,15 @@ public static class EventTypes
     /// <summary>Timer events belong to the record's stream but do not change the record itself.</summary>
     public static bool IsTimerEvent(string type) => type is TimerScheduled or TimerCancelled or TimerFired;
 
+    /// <summary>A contact's lead score or its breakdown changed.</summary>
+    public const string ScoreChanged = "contact.scoreChanged";
+
+    /// <summary>A new version of a rule was saved (rules stream).</summary>
+    public const string RuleSaved = "rule.saved";
+    public const string RuleEnabled = "rule.enabled";
+    public const string RuleDisabled = "rule.disabled";
+    public const string RuleDeleted = "rule.deleted";
+
     public const string CustomFieldDefined = "settings.customFieldDefined";
     public const string CustomFieldRemoved = "settings.customFieldRemoved";
     public const string PipelineDefined = "settings.pipelineDefined";

@@ -25,6 +25,26 @@ public static partial class RecordIds
         return new string(chars);
     }
 
+    /// <summary>
+    /// A stable id derived from <paramref name="key"/> (same form as <see cref="New"/>): a record an outbox row creates
+    /// gets the same id on every retry, so a retry finds it instead of creating a second one.
+    /// </summary>
+    public static string FromKey(string key)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key), hash);
+        Span<char> chars = stackalloc char[26];
+        UInt128 value = 0;
+        foreach (var b in hash[..16]) value = (value << 8) | b;
+        for (var i = 25; i >= 0; i--)
+        {
+            chars[i] = Crockford[(int)(value & 31)];
+            value >>= 5;
+        }
+
+        return new string(chars);
+    }
+
     /// <summary>True for ids callers may choose: 1–64 characters of letters, digits, '.', '_' and '-', starting alphanumeric.</summary>
     public static bool IsValid(string? id) => id is not null && IdPattern().IsMatch(id);
 

@@ -70,7 +70,7 @@ public sealed class RecordSchema
     public static IReadOnlyList<string> Priorities { get; } = ["low", "normal", "high", "urgent"];
 
     /// <summary>Interaction kinds.</summary>
-    public static IReadOnlyList<string> InteractionKinds { get; } = ["email", "call", "meeting", "note", "form", "webVisit"];
+    public static IReadOnlyList<string> InteractionKinds { get; } = ["email", "call", "meeting", "note", "form", "webVisit", "sms"];
 
     /// <summary>Task statuses.</summary>
     public static IReadOnlyList<string> TaskStatuses { get; } = ["open", "inProgress", "done", "cancelled"];
@@ -82,6 +82,9 @@ public sealed class RecordSchema
 
     /// <summary>The time of the latest interaction linked to the record, kept by the engine (and importable).</summary>
     private static readonly FieldSpec LastActivity = new("lastActivityAt", FieldKind.DateTime);
+
+    /// <summary>The member a round-robin assignment picked last; the next one goes to the member after them.</summary>
+    private static readonly FieldSpec LastAssigned = new("lastAssignedId", FieldKind.Reference);
 
     private static readonly Dictionary<string, RecordSchema> Schemas = new[]
     {
@@ -150,8 +153,8 @@ public sealed class RecordSchema
             Choice("role", ["admin", "manager", "agent", "readonly"]), new("active", FieldKind.Bool),
             new("teamIds", FieldKind.Tags),
         ], [["name"], ["email"]]),
-        new RecordSchema(RecordTypes.Team, [Name("name"), Text("description"), new("memberIds", FieldKind.Tags), Ref("managerId")], [["name"]]),
-        new RecordSchema(RecordTypes.Queue, [Name("name"), Text("description"), new("memberIds", FieldKind.Tags), Ref("teamId")], [["name"]]),
+        new RecordSchema(RecordTypes.Team, [Name("name"), Text("description"), new("memberIds", FieldKind.Tags), Ref("managerId"), LastAssigned], [["name"]]),
+        new RecordSchema(RecordTypes.Queue, [Name("name"), Text("description"), new("memberIds", FieldKind.Tags), Ref("teamId"), LastAssigned], [["name"]]),
     }.ToDictionary(s => s.Type);
 
     /// <summary>The schema of a built-in record type.</summary>

@@ -35,6 +35,9 @@ public sealed class RecordState
     public DateTimeOffset? FirstResponseAt { get; private set; }
     public DateTimeOffset? ResolvedAt { get; private set; }
 
+    /// <summary>A contact's lead-score breakdown (the score is its sum).</summary>
+    public List<ScoreEntry> ScoreBreakdown { get; private set; } = [];
+
     /// <summary>The record's pending durable timers by name.</summary>
     public SortedDictionary<string, RecordTimer> Timers { get; } = new(StringComparer.Ordinal);
 
@@ -128,6 +131,9 @@ public sealed class RecordState
             case EventTypes.CaseResponded:
                 FirstResponseAt ??= e.Time;
                 break;
+            case EventTypes.ScoreChanged:
+                ScoreBreakdown = LeadScore.FromJson(payload["breakdown"]);
+                break;
         }
     }
 
@@ -143,8 +149,14 @@ public sealed class RecordState
 
         switch (Type)
         {
-            case RecordTypes.Contact when Consent.Entries.Count > 0:
-                view["consent"] = ConsentSummary();
+            case RecordTypes.Contact:
+                if (Consent.Entries.Count > 0) view["consent"] = ConsentSummary();
+                if (ScoreBreakdown.Count > 0)
+                {
+                    view["score"] = LeadScore.Total(ScoreBreakdown);
+                    view["scoreBreakdown"] = LeadScore.ToJson(ScoreBreakdown);
+                }
+
                 break;
             case RecordTypes.Deal when StageHistory.Count > 0:
                 view["stageEnteredAt"] = FieldValidator.FormatTime(StageHistory[^1].EnteredAt);

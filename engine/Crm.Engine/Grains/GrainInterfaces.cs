@@ -1,3 +1,4 @@
+using Crm.Engine.Rules;
 using Crm.Engine.Storage;
 
 namespace Crm.Engine.Grains;
@@ -25,6 +26,9 @@ public interface IRecordGrain : IGrainWithStringKey
     /// append. False when the timer is no longer pending at that due time (fired, cancelled or moved).
     /// </summary>
     [Alias("FireTimer")] Task<bool> FireTimerAsync(DurableTimer timer, LeaseFence fence);
+
+    /// <summary>Applies what a react rule asked of this record (fields, tags, assignment, score, timers) in one append.</summary>
+    [Alias("ApplyRuleActions")] Task<CrmRecord> ApplyRuleActionsAsync(string ruleId, int ruleVersion, IReadOnlyList<RuleAction> actions, WriteOptions options);
 }
 
 [Alias("crm.IContactGrain")]
@@ -69,4 +73,24 @@ public interface IRecordReaderGrain : IGrainWithStringKey
     [Alias("FindId")] Task<string?> FindIdAsync(string type, string field, string value);
     [Alias("History")] Task<Page<CrmEvent>> HistoryAsync(string type, string id, string? cursor, int limit);
     [Alias("Timeline")] Task<Page<CrmEvent>> TimelineAsync(string type, string id, string? cursor, int limit);
+}
+
+/// <summary>The single writer of a tenant's rules stream (key: tenant id): every version of every rule and its switch.</summary>
+[Alias("crm.IRuleBookGrain")]
+public interface IRuleBookGrain : IGrainWithStringKey
+{
+    /// <summary>The current version of every rule that is not deleted.</summary>
+    [Alias("List")] Task<IReadOnlyList<RuleDefinition>> ListAsync();
+
+    /// <summary>Every version of one rule, oldest first (empty when it never existed).</summary>
+    [Alias("Versions")] Task<IReadOnlyList<RuleDefinition>> VersionsAsync(string id);
+
+    /// <summary>Saves a checked definition as the rule's next version (1 when new); <paramref name="mustBeNew"/> refuses an existing id.</summary>
+    [Alias("Save")] Task<RuleDefinition> SaveAsync(RuleDefinition definition, bool mustBeNew, WriteOptions options);
+
+    /// <summary>Turns a rule on or off (with the reason shown on it).</summary>
+    [Alias("SetEnabled")] Task<RuleDefinition> SetEnabledAsync(string id, bool enabled, string? reason, WriteOptions options);
+
+    /// <summary>Deletes a rule; its versions stay readable for provenance.</summary>
+    [Alias("Delete")] Task DeleteAsync(string id, WriteOptions options);
 }

@@ -11,7 +11,7 @@ namespace Crm.Engine.Grains;
 /// The grain behind every record type: loads its stream, validates commands, appends events with the expected
 /// version it loaded, and writes the read-model row in the same append.
 /// </summary>
-internal abstract class RecordGrain(string type, IEventStore store, TenantSettingsProvider settings, TimeProvider time, ILogger logger)
+internal abstract partial class RecordGrain(string type, IEventStore store, TenantSettingsProvider settings, TimeProvider time, ILogger logger)
     : Grain, IRecordGrain
 {
     private const int MaxLinks = 500;
@@ -28,6 +28,10 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
         [RecordTypes.Contact] = [RecordTypes.Account],
     };
     private const int ConflictRetries = 3;
+
+    /// <summary>Whether a record of <paramref name="ownerType"/> can hold a link to one of <paramref name="targetType"/>.</summary>
+    internal static bool CanLink(string ownerType, string targetType) =>
+        LinkTargets.TryGetValue(ownerType, out var targets) && targets.Contains(targetType);
 
     protected string Tenant { get; private set; } = "";
     protected string Id { get; private set; } = "";
@@ -151,26 +155,36 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
         ExecuteAsync(options, (batch, _) =>
         {
             EnsureLive();
-            var payload = RecordTimers.Validate(timer);
-            if (!State.Timers.ContainsKey(timer.Name) && State.Timers.Count >= RecordTimers.MaxPerRecord)
-            {
-                throw new ValidationException("name", $"a record can hold at most {RecordTimers.MaxPerRecord} pending timers");
-            }
-
-            var payloadJson = payload?.ToJsonString();
-            if (State.Timers.TryGetValue(timer.Name, out var pending) && pending.DueAt == timer.DueAt && pending.PayloadJson == payloadJson) return;
-            batch.Add(EventTypes.TimerScheduled, new JsonObject { ["name"] = timer.Name, ["dueAt"] = timer.DueAt, ["payload"] = payload });
-            batch.ScheduleTimers.Add(new TimerSchedule(timer.Name, timer.DueAt, payloadJson));
+            AddTimer(batch, timer);
         });
 
     public Task<CrmRecord> CancelTimerAsync(string name, WriteOptions options) =>
         ExecuteAsync(options, (batch, _) =>
         {
             EnsureLive();
-            if (!State.Timers.ContainsKey(name)) return;
-            batch.Add(EventTypes.TimerCancelled, new JsonObject { ["name"] = name });
-            batch.CancelTimers.Add(name);
+            AddTimerCancellation(batch, name);
         });
+
+    private void AddTimer(EventBatch batch, RecordTimer timer)
+    {
+        var payload = RecordTimers.Validate(timer);
+        if (!State.Timers.ContainsKey(timer.Name) && State.Timers.Count >= RecordTimers.MaxPerRecord)
+        {
+            throw new ValidationException("name", $"a record can hold at most {RecordTimers.MaxPerRecord} pending timers");
+        }
+
+        var payloadJson = payload?.ToJsonString();
+        if (State.Timers.TryGetValue(timer.Name, out var pending) && pending.DueAt == timer.DueAt && pending.PayloadJson == payloadJson) return;
+        batch.Add(EventTypes.TimerScheduled, new JsonObject { ["name"] = timer.Name, ["dueAt"] = timer.DueAt, ["payload"] = payload });
+        batch.ScheduleTimers.Add(new TimerSchedule(timer.Name, timer.DueAt, payloadJson));
+    }
+
+    private void AddTimerCancellation(EventBatch batch, string name)
+    {
+        if (!State.Timers.ContainsKey(name)) return;
+        batch.Add(EventTypes.TimerCancelled, new JsonObject { ["name"] = name });
+        batch.CancelTimers.Add(name);
+    }
 
     public async Task<IReadOnlyList<RecordTimer>> GetTimersAsync()
     {
@@ -242,6 +256,7 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
             }
 
             var tenantSettings = await settings.GetAsync(Tenant);
+            var rules = await Rules.RulesAsync(Tenant);
             var now = time.GetUtcNow();
             if (now < State.LastEventTime) now = State.LastEventTime;
             var batch = new EventBatch(Tenant, StreamId, State.Version, now, options, Actor.System);
@@ -260,7 +275,22 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
             if (batch.IsEmpty) return RecordProjection.ToRecord(State, tenantSettings);
 
             var expectedVersion = State.Version;
+            var runRules = rules.HasSyncRules(type);
+            var before = runRules && State.Exists ? State.View(tenantSettings) : null;
             foreach (var e in batch.AsCommitted()) State.Apply(e);
+            if (runRules)
+            {
+                try
+                {
+                    await RunSyncRulesAsync(batch, before, tenantSettings, rules, options);
+                }
+                catch
+                {
+                    await ReloadAsync();
+                    throw;
+                }
+            }
+
             var record = RecordProjection.ToRecord(State, tenantSettings);
             try
             {

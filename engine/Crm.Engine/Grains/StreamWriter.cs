@@ -23,6 +23,12 @@ internal sealed class EventBatch(string tenant, string streamId, long baseVersio
 
     public void Add(string type, JsonObject payload) => Add(type, payload.ToJsonString());
 
+    /// <summary>
+    /// While set, events added are attributed to this actor and causation instead of the command's (the changes a
+    /// rule makes within a command's append carry the rule and the event that triggered it).
+    /// </summary>
+    public (Actor Actor, string Causation)? Attribution { get; set; }
+
     public void Add(string type, string payloadJson)
     {
         _events.Add(new NewEvent
@@ -32,9 +38,9 @@ internal sealed class EventBatch(string tenant, string streamId, long baseVersio
             SchemaVersion = EventTypes.CurrentSchemaVersion(type),
             PayloadJson = payloadJson,
             Time = now,
-            Actor = options.Actor ?? defaultActor,
+            Actor = Attribution?.Actor ?? options.Actor ?? defaultActor,
             CorrelationId = options.CorrelationId,
-            CausationId = options.CausationId,
+            CausationId = Attribution?.Causation ?? options.CausationId,
         });
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Crm.Engine.Client;
+using Crm.Engine.Rules;
 using Crm.Engine.Settings;
 using Crm.Engine.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -51,6 +52,7 @@ public static class CrmEngineHostingExtensions
 
         RecordIdsGuard(options.DefaultTenant);
         options.Coordination.Validate();
+        options.Rules.Validate();
         var services = silo.Services;
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
@@ -61,6 +63,7 @@ public static class CrmEngineHostingExtensions
         services.AddSingleton<Coordination.ILogConsumer>(sp => new Activity.LastActivityRollup(sp.GetRequiredService<ICrmClient>()));
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Coordination.CoordinationRuntime>());
         services.AddSingleton<TenantSettingsProvider>();
+        services.AddCrmRulesRuntime(options.Rules);
         services.AddSingleton<Access.AccessDirectory>();
         if (options.StoreIsShared)
         {

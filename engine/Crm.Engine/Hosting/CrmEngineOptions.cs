@@ -20,6 +20,9 @@ public sealed class CrmEngineOptions
     /// <summary>Leases, retries and polling of the once-per-cluster services (log subscriptions, outbox, timers).</summary>
     public Coordination.CoordinationOptions Coordination { get; } = new();
 
+    /// <summary>Cascade depth, failure tolerance, JavaScript limits and rule folders of the rules layer.</summary>
+    public Rules.RuleOptions Rules { get; } = new();
+
     internal Func<IServiceProvider, CancellationToken, Task<IEventStore>>? StoreFactory { get; private set; }
 
     /// <summary>True when other processes append to the same store, so each node follows the log to keep its caches current.</summary>

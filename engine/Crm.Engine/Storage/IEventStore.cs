@@ -136,4 +136,7 @@ public static class StreamIds
 
     /// <summary>The tenant settings stream.</summary>
     public const string Settings = "settings";
+
+    /// <summary>The tenant's rules stream (every version of every rule).</summary>
+    public const string Rules = "rules";
 }

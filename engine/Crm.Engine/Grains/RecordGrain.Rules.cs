@@ -1,0 +1,205 @@
+using System.Text.Json.Nodes;
+using Crm.Engine.Domain;
+using Crm.Engine.Rules;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Crm.Engine.Grains;
+
+/// <summary>The synchronous stages of the rules pipeline (validate, enrich) and the effects rules have on this record.</summary>
+internal abstract partial class RecordGrain
+{
+    private RulePipeline? _rules;
+
+    private RulePipeline Rules => _rules ??= ServiceProvider.GetRequiredService<RulePipeline>();
+
+    public Task<CrmRecord> ApplyRuleActionsAsync(string ruleId, int ruleVersion, IReadOnlyList<RuleAction> actions, WriteOptions options) =>
+        ExecuteAsync(options, (batch, s) =>
+        {
+            EnsureLive();
+            AddRuleEffects(batch, s, ruleId, ruleVersion, actions, RuleStage.React);
+        });
+
+    /// <summary>
+    /// Runs the tenant's validate rules, then its enrich rules, on the events <paramref name="batch"/> holds, with
+    /// <see cref="State"/> already folded over them. A rejection or a failing rule throws (the caller reloads the
+    /// state); enrich changes join the batch, attributed to the rule with the triggering event as causation.
+    /// </summary>
+    private async Task RunSyncRulesAsync(EventBatch batch, JsonObject? before, TenantSettings s, TenantRuleSet rules, WriteOptions options)
+    {
+        var depth = RuleCausation.Depth(options.CausationId);
+        var triggers = batch.AsCommitted()
+            .SelectMany(e => RuleTriggers.For(Type, e.Type, EventUpcaster.Payload(e)).Select(t => (Event: e, Trigger: t)))
+            .ToList();
+        if (triggers.Count == 0) return;
+
+        var after = State.View(s);
+        var rejections = new List<FieldError>();
+        var rejecting = new List<string>();
+        foreach (var (e, trigger) in triggers)
+        {
+            foreach (var rule in rules.For(RuleStage.Validate, trigger))
+            {
+                var outcome = await Rules.EvaluateSyncAsync(rule, Input(e, trigger, before, after, depth));
+                foreach (var action in outcome.Actions)
+                {
+                    if (action.Kind != RuleActionKinds.Reject) throw new RuleFailedException(rule.Id, rule.Version, $"act.{action.Kind} cannot be used in a validate rule");
+                    var args = action.Args();
+                    rejections.Add(new FieldError((string?)args["field"] ?? "record", (string?)args["message"] ?? "Refused by rule " + rule.Id));
+                    rejecting.Add(rule.Actor.ToString());
+                }
+            }
+        }
+
+        if (rejections.Count > 0) throw new RuleRejectedException(rejections, [.. rejecting.Distinct()]);
+
+        foreach (var (e, trigger) in triggers)
+        {
+            foreach (var rule in rules.For(RuleStage.Enrich, trigger))
+            {
+                var outcome = await Rules.EvaluateSyncAsync(rule, Input(e, trigger, before, State.View(s), depth));
+                var count = batch.Events.Count;
+                batch.Attribution = (rule.Actor, RuleCausation.Format(e.EventId, depth + 1));
+                try
+                {
+                    AddRuleEffects(batch, s, rule.Id, rule.Version, outcome.Actions, RuleStage.Enrich);
+                }
+                catch (CrmException ex) when (ex is not RuleFailedException)
+                {
+                    throw new RuleFailedException(rule.Id, rule.Version, ex.Message);
+                }
+                finally
+                {
+                    batch.Attribution = null;
+                }
+
+                foreach (var added in batch.AsCommitted().Skip(count)) State.Apply(added);
+            }
+        }
+    }
+
+    private RuleEvent Input(CrmEvent e, RuleTrigger trigger, JsonObject? before, JsonObject after, int depth) => new()
+    {
+        Trigger = trigger.Name,
+        Tenant = Tenant,
+        RecordType = Type,
+        RecordId = Id,
+        EventId = e.EventId,
+        Time = e.Time,
+        Actor = e.Actor.ToString(),
+        Before = before,
+        After = after,
+        Changes = trigger.Changes,
+        Payload = trigger.Payload,
+        Depth = depth,
+    };
+
+    /// <summary>
+    /// Adds the events for what a rule asks of this record: field changes, tags and assignment (one update), lead
+    /// score, timers. Actions on other records never come here. In the enrich stage a rule's score lines are
+    /// replaced by what it says now; in the react stage its points add up.
+    /// </summary>
+    private void AddRuleEffects(EventBatch batch, TenantSettings s, string ruleId, int ruleVersion, IReadOnlyList<RuleAction> actions, RuleStage stage)
+    {
+        var patch = new JsonObject();
+        var addTags = new List<string>();
+        var removeTags = new List<string>();
+        var scores = new List<(int, string)>();
+        var timers = new List<RuleAction>();
+        foreach (var action in actions)
+        {
+            var args = action.Args();
+            switch (action.Kind)
+            {
+                case RuleActionKinds.Set when args["fields"] is JsonObject fields:
+                    Merge(patch, fields);
+                    break;
+                case RuleActionKinds.AddTag:
+                    addTags.Add((string)args["tag"]!);
+                    break;
+                case RuleActionKinds.RemoveTag:
+                    removeTags.Add((string)args["tag"]!);
+                    break;
+                case RuleActionKinds.Assign when args["userId"] is JsonValue user:
+                    patch[AssigneeField()] = user.DeepClone();
+                    if (args["queue"] is JsonValue queue && Type == RecordTypes.Case) patch["queueId"] = queue.DeepClone();
+                    break;
+                case RuleActionKinds.Assign when stage != RuleStage.React:
+                    throw new RuleFailedException(ruleId, ruleVersion, "round-robin assignment reads the queue or team, so it runs in react rules only");
+                case RuleActionKinds.Score when Type != RecordTypes.Contact:
+                    throw new RuleFailedException(ruleId, ruleVersion, $"act.score applies to contacts, not to a {Type}");
+                case RuleActionKinds.Score:
+                    scores.Add(((int)args["points"]!, (string)args["reason"]!));
+                    break;
+                case RuleActionKinds.SetTimer or RuleActionKinds.CancelTimer:
+                    timers.Add(action);
+                    break;
+                default:
+                    throw new RuleFailedException(ruleId, ruleVersion, stage == RuleStage.React
+                        ? $"act.{action.Kind} does not change the triggering record"
+                        : $"act.{action.Kind} can be used in react rules only");
+            }
+        }
+
+        if (addTags.Count > 0 || removeTags.Count > 0)
+        {
+            var tags = ((patch["tags"] ?? State.Fields["tags"]) as JsonArray)?.Select(t => (string)t!).ToList() ?? [];
+            tags.AddRange(addTags.Where(t => !tags.Contains(t, StringComparer.OrdinalIgnoreCase)));
+            tags.RemoveAll(t => removeTags.Contains(t, StringComparer.OrdinalIgnoreCase));
+            patch["tags"] = new JsonArray([.. tags.Select(t => (JsonNode)t)]);
+        }
+
+        if (patch.Count > 0)
+        {
+            var plan = RecordChangePlanner.Plan(Type, State.Fields, patch, s, isCreate: false, batch.Now);
+            if (!plan.IsEmpty)
+            {
+                batch.Add(EventTypes.RecordUpdated, new JsonObject { ["changes"] = ToJson(plan.Changes), ["previous"] = ToJson(plan.Previous) });
+                AddTransitionEvents(batch, plan, created: false);
+            }
+        }
+
+        if (Type == RecordTypes.Contact && (scores.Count > 0 || stage == RuleStage.Enrich))
+        {
+            var next = LeadScore.Apply(State.ScoreBreakdown, ruleId, ruleVersion, scores, replace: stage != RuleStage.React);
+            if (next is not null)
+            {
+                batch.Add(EventTypes.ScoreChanged, new JsonObject
+                {
+                    ["score"] = LeadScore.Total(next),
+                    ["previous"] = LeadScore.Total(State.ScoreBreakdown),
+                    ["breakdown"] = LeadScore.ToJson(next),
+                });
+            }
+        }
+
+        foreach (var timer in timers)
+        {
+            var args = timer.Args();
+            var name = (string)args["name"]!;
+            if (timer.Kind == RuleActionKinds.CancelTimer) AddTimerCancellation(batch, name);
+            else AddTimer(batch, new RecordTimer(name, DateTimeOffset.Parse((string)args["dueAt"]!, System.Globalization.CultureInfo.InvariantCulture), args["payload"]?.ToJsonString()));
+        }
+    }
+
+    private string AssigneeField() => Type switch
+    {
+        RecordTypes.Contact or RecordTypes.Account or RecordTypes.Deal => "ownerId",
+        RecordTypes.Case or RecordTypes.Task => "assigneeId",
+        _ => throw new ValidationException("assign", $"a {Type} cannot be assigned"),
+    };
+
+    private static void Merge(JsonObject target, JsonObject source)
+    {
+        foreach (var (key, value) in source)
+        {
+            if (key == "custom" && value is JsonObject custom && target["custom"] is JsonObject existing)
+            {
+                foreach (var (name, v) in custom) existing[name] = v?.DeepClone();
+            }
+            else
+            {
+                target[key] = value?.DeepClone();
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using System.Text.Json.Nodes;
+using Crm.Engine.Coordination;
+using Crm.Engine.Domain;
+using Crm.Engine.Settings;
+using Crm.Engine.Storage;
+
+namespace Crm.Engine.Rules;
+
+/// <summary>
+/// The react stage: a log subscription that evaluates each tenant's react rules on every committed event, once per
+/// cluster. A decision — rule id and version, triggering event, the actions — is stored as an outbox row with the
+/// subscription's checkpoint; <see cref="RuleActionExecutor"/> then executes it and retries it, never evaluating the
+/// rule again. Rules see the record as it was just before and just after the event, and the event's time as now.
+/// </summary>
+internal sealed class RuleReactor(IEventStore store, RulePipeline pipeline, TenantSettingsProvider settings, RuleActionExecutor executor) : ILogConsumer
+{
+    public const string SubscriptionName = "crm.rules";
+    public const string ActionsKind = "rule.actions";
+    public const string CascadeStoppedKind = "rule.cascadeStopped";
+
+    public string Name => SubscriptionName;
+
+    public async Task<IReadOnlyList<OutboxMessage>> DecideAsync(IReadOnlyList<CrmEvent> events, CancellationToken cancellationToken)
+    {
+        var outbox = new List<OutboxMessage>();
+        var ruleSets = new Dictionary<string, TenantRuleSet>(StringComparer.Ordinal);
+        var states = new RecordStates(store);
+        foreach (var e in events)
+        {
+            if (!RecordStates.IsRecordStream(e.StreamId, out var type, out var id)) continue;
+            if (!ruleSets.TryGetValue(e.Tenant, out var rules)) ruleSets[e.Tenant] = rules = await pipeline.RulesAsync(e.Tenant);
+            if (!rules.HasReactRules) continue;
+
+            var hits = RuleTriggers.For(type, e.Type, EventUpcaster.Payload(e))
+                .SelectMany(t => rules.For(RuleStage.React, t).Select(r => (Trigger: t, Rule: r)))
+                .ToList();
+            if (hits.Count == 0) continue;
+
+            var tenantSettings = await settings.GetAsync(e.Tenant, e.Time, cancellationToken);
+            var (before, after) = await states.AroundAsync(e, type, id, tenantSettings, cancellationToken);
+            var depth = RuleCausation.Depth(e.CausationId);
+            foreach (var (trigger, rule) in hits)
+            {
+                var input = new RuleEvent
+                {
+                    Trigger = trigger.Name, Tenant = e.Tenant, RecordType = type, RecordId = id, EventId = e.EventId, Time = e.Time,
+                    Actor = e.Actor.ToString(), Before = before, After = after, Changes = trigger.Changes, Payload = trigger.Payload, Depth = depth,
+                };
+                var outcome = await pipeline.TryEvaluateAsync(rule, input);
+                if (outcome is not { Matched: true, Actions.Count: > 0 }) continue;
+
+                var stopped = depth + 1 > pipeline.Options.MaxCascadeDepth;
+                if (stopped)
+                {
+                    await pipeline.RecordFailureAsync(rule, input, new RuleFailedException(rule.Id, rule.Version,
+                        $"the cascade of rule actions reached the depth limit of {pipeline.Options.MaxCascadeDepth}; its actions on event {e.EventId} were not taken"));
+                }
+
+                outbox.Add(new OutboxMessage
+                {
+                    Key = $"{e.EventId:N}/{rule.Id}@{rule.Version}/{trigger.Name}",
+                    Kind = stopped ? CascadeStoppedKind : ActionsKind,
+                    Tenant = e.Tenant,
+                    SourceEventId = e.EventId,
+                    PayloadJson = Decision(rule, trigger, e, type, id, depth + 1, outcome.Actions).ToJsonString(),
+                });
+            }
+        }
+
+        return outbox;
+    }
+
+    public Task ExecuteAsync(OutboxEntry entry, CancellationToken cancellationToken) =>
+        entry.Kind == ActionsKind ? executor.ExecuteAsync(entry, cancellationToken) : Task.CompletedTask;
+
+    /// <summary>The stored decision: provenance (rule, version, event) and the actions, in the order the rule took them.</summary>
+    internal static JsonObject Decision(ActiveRule rule, RuleTrigger trigger, CrmEvent e, string type, string id, int depth, IReadOnlyList<RuleAction> actions) => new()
+    {
+        ["rule"] = rule.Id,
+        ["version"] = rule.Version,
+        ["eventId"] = e.EventId.ToString("D"),
+        ["trigger"] = trigger.Name,
+        ["recordType"] = type,
+        ["recordId"] = id,
+        ["depth"] = depth,
+        ["time"] = e.Time,
+        ["actions"] = new JsonArray([.. actions.Select(a => (JsonNode)new JsonObject { ["kind"] = a.Kind, ["args"] = a.Args() })]),
+    };
+}
