@@ -85,12 +85,23 @@ public interface IRuleBookGrain : IGrainWithStringKey
     /// <summary>Every version of one rule, oldest first (empty when it never existed).</summary>
     [Alias("Versions")] Task<IReadOnlyList<RuleDefinition>> VersionsAsync(string id);
 
-    /// <summary>Saves a checked definition as the rule's next version (1 when new); <paramref name="mustBeNew"/> refuses an existing id.</summary>
-    [Alias("Save")] Task<RuleDefinition> SaveAsync(RuleDefinition definition, bool mustBeNew, WriteOptions options);
+    /// <summary>Checks a draft and saves it as the rule's next version (1 when new); <paramref name="mustBeNew"/> refuses an existing id.</summary>
+    [Alias("Save")] Task<RuleDefinition> SaveAsync(RuleDraft draft, bool mustBeNew, WriteOptions options);
 
     /// <summary>Turns a rule on or off (with the reason shown on it).</summary>
     [Alias("SetEnabled")] Task<RuleDefinition> SetEnabledAsync(string id, bool enabled, string? reason, WriteOptions options);
 
     /// <summary>Deletes a rule; its versions stay readable for provenance.</summary>
     [Alias("Delete")] Task DeleteAsync(string id, WriteOptions options);
+}
+
+/// <summary>Dry-runs and backtests of a tenant's rules (key: tenant id): evaluation only, never an effect.</summary>
+[Alias("crm.IRuleLabGrain")]
+public interface IRuleLabGrain : IGrainWithStringKey
+{
+    /// <summary>The tenant's rules and the engine-wide ones, with their health on this node.</summary>
+    [Alias("List")] Task<IReadOnlyList<RuleStatus>> ListAsync();
+
+    [Alias("DryRun")] Task<RuleDryRun> DryRunAsync(RuleDryRunRequest request);
+    [Alias("Backtest")] Task<RuleBacktest> BacktestAsync(RuleBacktestRequest request);
 }

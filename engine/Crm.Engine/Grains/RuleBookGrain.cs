@@ -7,7 +7,7 @@ using Crm.Engine.Storage;
 namespace Crm.Engine.Grains;
 
 /// <summary>The single writer of a tenant's rules stream; publishes each change to the silo's rule-set cache.</summary>
-internal sealed partial class RuleBookGrain(IEventStore store, RuleSetProvider provider, TimeProvider time) : Grain, IRuleBookGrain
+internal sealed partial class RuleBookGrain(IEventStore store, RuleSetProvider provider, RuleCompiler compiler, TimeProvider time) : Grain, IRuleBookGrain
 {
     private string _tenant = "";
     private List<CrmEvent> _events = [];
@@ -32,8 +32,13 @@ internal sealed partial class RuleBookGrain(IEventStore store, RuleSetProvider p
     public Task<IReadOnlyList<RuleDefinition>> VersionsAsync(string id) =>
         Task.FromResult<IReadOnlyList<RuleDefinition>>(_book.Find(id)?.Versions.ToArray() ?? []);
 
-    public Task<RuleDefinition> SaveAsync(RuleDefinition definition, bool mustBeNew, WriteOptions options)
+    public Task<RuleDefinition> SaveAsync(RuleDraft draft, bool mustBeNew, WriteOptions options)
     {
+        ArgumentNullException.ThrowIfNull(draft);
+        if (!IsValidId(draft.Id)) throw new ValidationException("id", "must be 1 to 100 lower-case letters, digits, '.', '-' or '_', starting with a letter or digit");
+        if (draft.Name is { Length: > 200 }) throw new ValidationException("name", "must be at most 200 characters");
+        if (draft.Description is { Length: > 2_000 }) throw new ValidationException("description", "must be at most 2000 characters");
+        var definition = compiler.Analyze(draft, _tenant);
         if (!IsValidId(definition.Id)) throw new ValidationException("id", "must be 1 to 100 lower-case letters, digits, '.', '-' or '_', starting with a letter or digit");
         var entry = _book.Find(definition.Id);
         if (mustBeNew && entry is { Deleted: false }) throw new RecordExistsException("rule", definition.Id);

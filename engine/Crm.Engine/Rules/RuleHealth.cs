@@ -4,18 +4,6 @@ using Microsoft.Extensions.Logging;
 
 namespace Crm.Engine.Rules;
 
-/// <summary>How a rule has been doing on this node: evaluations, failures in a row, the last error.</summary>
-[GenerateSerializer, Immutable, Alias("crm.RuleHealthReport")]
-public sealed record RuleHealthReport
-{
-    [Id(0)] public long Evaluations { get; init; }
-    [Id(1)] public long Failures { get; init; }
-    [Id(2)] public int ConsecutiveFailures { get; init; }
-    [Id(3)] public string? LastError { get; init; }
-    [Id(4)] public DateTimeOffset? LastErrorAt { get; init; }
-    [Id(5)] public string? LastErrorEventId { get; init; }
-}
-
 /// <summary>
 /// Counts each rule's evaluations and failures per tenant, logs every failure with the rule and event, and disables a
 /// rule after <see cref="RuleOptions.DisableAfterFailures"/> failures in a row, with its last error as the reason.
