@@ -48,6 +48,8 @@ public static class CrmServerHostingExtensions
         {
             // Leases, timer polling and outbox retries (Crm:Coordination:LeaseDuration, TimerPollInterval, ...).
             builder.Configuration.GetSection("Crm:Coordination").Bind(o.Coordination);
+            // Cascade depth, failure tolerance, JavaScript limits and rule folders (Crm:Rules:MaxCascadeDepth, Folders:0, ...).
+            builder.Configuration.GetSection("Crm:Rules").Bind(o.Rules);
             if (cluster.Provider == ClusterProvider.PostgreSql)
             {
                 o.UseCrmCluster(cluster, builder.Configuration);
@@ -156,6 +158,7 @@ public static class CrmServerHostingExtensions
         foreach (var (resource, type) in RecordEndpoints.Resources) api.MapRecordResource(resource, type);
         api.MapConsent();
         api.MapAdmin();
+        api.MapRules();
         return app;
     }
 

@@ -31,6 +31,9 @@ internal sealed class CallerContext
     /// <summary>The engine, in the caller's tenant, writing as the caller's key.</summary>
     public ICrmClient Crm => _crm ??= RootClient.ForTenant(Principal.Tenant, Principal.Actor);
 
+    /// <summary>True when the request carries a body (an optional one may be left out).</summary>
+    public bool HasBody => _http.Request.ContentLength > 0 || _http.Request.Headers.TransferEncoding.Count > 0;
+
     public Task<JsonObject> ReadBodyAsync() => RecordJson.ReadObjectAsync(_http.Request, _options.MaxBodyBytes);
 
     /// <summary>Write options carrying the request's correlation id and, when given, the version the caller saw.</summary>

@@ -82,6 +82,10 @@ internal static class Problems
     {
         FilterSyntaxException f => new(400, "filter", "Invalid filter", f.Message, [new FieldError("filter", f.Message)], new JsonObject { ["position"] = f.Position }),
         ValidationException v => new(400, "validation", "Invalid request", v.Message, v.Errors),
+        Crm.Engine.Rules.RuleRejectedException r => new(422, "rule_rejected", "Refused by a rule", r.Message, r.Errors, new JsonObject { ["rules"] = new JsonArray([.. r.Rules.Select(x => (JsonNode)x)]) }),
+        Crm.Engine.Rules.RuleFailedException f => new(422, "rule_failed", "A rule failed", f.Message, null, new JsonObject { ["rule"] = f.RuleId, ["ruleVersion"] = f.RuleVersion }),
+        Crm.Engine.Rules.RuleLimitExceededException l => new(422, "rule_limit", "A rule hit a limit", l.Message, null, new JsonObject { ["limit"] = l.Limit }),
+        Crm.Engine.Rules.RuleScriptException s => new(422, "rule_error", "A rule failed", s.Message),
         RecordNotFoundException n => new(404, "not_found", "Not found", n.Message),
         ConcurrencyConflictException c => new(412, "conflict", "Version mismatch", c.Message, null, new JsonObject { ["currentVersion"] = c.ActualVersion }),
         DuplicateRecordException d => new(409, "duplicate", "Duplicate", d.Message, [new FieldError(d.Field, d.Message)], new JsonObject { ["existingId"] = d.ExistingId }),
