@@ -35,6 +35,9 @@ public static class EventTypes
     public const string RuleDisabled = "rule.disabled";
     public const string RuleDeleted = "rule.deleted";
 
+    /// <summary>A schedule rule's occurrence came (rules stream); the react stage evaluates the rule on it.</summary>
+    public const string RuleScheduleFired = "rule.scheduleFired";
+
     public const string CustomFieldDefined = "settings.customFieldDefined";
     public const string CustomFieldRemoved = "settings.customFieldRemoved";
     public const string PipelineDefined = "settings.pipelineDefined";

@@ -3,9 +3,20 @@ using Crm.Engine.Storage;
 
 namespace Crm.Engine.Grains;
 
+/// <summary>A grain owning a stream that can hold durable timers (records, a tenant's rules).</summary>
+[Alias("crm.ITimerOwnerGrain")]
+public interface ITimerOwnerGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Fires a pending timer under the scheduler's lease: appends <c>timer.fired</c> and removes the timer in one
+    /// append. False when the timer is no longer pending at that due time (fired, cancelled or moved).
+    /// </summary>
+    [Alias("FireTimer")] Task<bool> FireTimerAsync(DurableTimer timer, LeaseFence fence);
+}
+
 /// <summary>A record grain keyed <c>{tenant}/{id}</c>; it owns the record's stream and is the only writer of it.</summary>
 [Alias("crm.IRecordGrain")]
-public interface IRecordGrain : IGrainWithStringKey
+public interface IRecordGrain : ITimerOwnerGrain
 {
     [Alias("Create")] Task<CrmRecord> CreateAsync(string fieldsJson, WriteOptions options);
     [Alias("Update")] Task<CrmRecord> UpdateAsync(string patchJson, WriteOptions options);
@@ -21,11 +32,6 @@ public interface IRecordGrain : IGrainWithStringKey
     [Alias("CancelTimer")] Task<CrmRecord> CancelTimerAsync(string name, WriteOptions options);
     [Alias("GetTimers")] Task<IReadOnlyList<RecordTimer>> GetTimersAsync();
 
-    /// <summary>
-    /// Fires a pending timer under the scheduler's lease: appends <c>timer.fired</c> and removes the timer in one
-    /// append. False when the timer is no longer pending at that due time (fired, cancelled or moved).
-    /// </summary>
-    [Alias("FireTimer")] Task<bool> FireTimerAsync(DurableTimer timer, LeaseFence fence);
 
     /// <summary>Applies what a react rule asked of this record (fields, tags, assignment, score, timers) in one append.</summary>
     [Alias("ApplyRuleActions")] Task<CrmRecord> ApplyRuleActionsAsync(string ruleId, int ruleVersion, IReadOnlyList<RuleAction> actions, WriteOptions options);
@@ -77,7 +83,7 @@ public interface IRecordReaderGrain : IGrainWithStringKey
 
 /// <summary>The single writer of a tenant's rules stream (key: tenant id): every version of every rule and its switch.</summary>
 [Alias("crm.IRuleBookGrain")]
-public interface IRuleBookGrain : IGrainWithStringKey
+public interface IRuleBookGrain : ITimerOwnerGrain
 {
     /// <summary>The current version of every rule that is not deleted.</summary>
     [Alias("List")] Task<IReadOnlyList<RuleDefinition>> ListAsync();

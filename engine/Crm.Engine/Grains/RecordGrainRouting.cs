@@ -24,9 +24,10 @@ internal static class RecordGrainRouting
         };
     }
 
-    /// <summary>The grain owning a record stream <c>{type}/{id}</c>, or null when the stream is not a record's.</summary>
-    public static IRecordGrain? ForStream(IGrainFactory grains, string tenant, string streamId)
+    /// <summary>The grain owning a stream with timers: a record's <c>{type}/{id}</c> or the tenant's rules; null for any other.</summary>
+    public static ITimerOwnerGrain? ForStream(IGrainFactory grains, string tenant, string streamId)
     {
+        if (streamId == Storage.StreamIds.Rules) return grains.GetGrain<IRuleBookGrain>(tenant);
         var slash = streamId.IndexOf('/');
         return slash <= 0 ? null : Get(grains, tenant, streamId[..slash], streamId[(slash + 1)..]);
     }

@@ -2,12 +2,13 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Crm.Engine.Domain;
 using Crm.Engine.Rules;
+using Crm.Engine.Settings;
 using Crm.Engine.Storage;
 
 namespace Crm.Engine.Grains;
 
 /// <summary>The single writer of a tenant's rules stream; publishes each change to the silo's rule-set cache.</summary>
-internal sealed partial class RuleBookGrain(IEventStore store, RuleSetProvider provider, RuleCompiler compiler, TimeProvider time) : Grain, IRuleBookGrain
+internal sealed partial class RuleBookGrain(IEventStore store, RuleSetProvider provider, RuleCompiler compiler, TenantSettingsProvider settings, TimeProvider time) : Grain, IRuleBookGrain
 {
     private string _tenant = "";
     private List<CrmEvent> _events = [];
@@ -80,12 +81,50 @@ internal sealed partial class RuleBookGrain(IEventStore store, RuleSetProvider p
 
     private async Task<RuleDefinition> AppendAsync(string type, JsonObject payload, WriteOptions options, DateTimeOffset now, string id)
     {
+        await AppendAsync(options, now, batch => batch.Add(type, payload));
+        return _book.Find(id)!.Current;
+    }
+
+    public async Task<bool> FireTimerAsync(DurableTimer timer, LeaseFence fence)
+    {
+        if (!_book.Timers.TryGetValue(timer.Name, out var pending) || pending.DueAt != timer.DueAt) return false;
+        var payload = pending.PayloadJson is null ? [] : JsonNode.Parse(pending.PayloadJson)!.AsObject();
+        await AppendAsync(new WriteOptions { Actor = Actor.System, CausationId = timer.TimerId }, Now(), batch =>
+        {
+            batch.Add(EventTypes.RuleScheduleFired, new JsonObject
+            {
+                ["rule"] = payload["rule"]?.DeepClone(),
+                ["version"] = payload["version"]?.DeepClone(),
+                ["cron"] = payload["cron"]?.DeepClone(),
+                ["occurrence"] = timer.DueAt,
+                ["timerId"] = timer.TimerId,
+            });
+            batch.Add(EventTypes.TimerFired, new JsonObject { ["name"] = timer.Name, ["timerId"] = timer.TimerId, ["dueAt"] = timer.DueAt, ["payload"] = payload.DeepClone() });
+            batch.FiresTimer = new TimerFiring(timer.Name, timer.DueAt);
+            batch.Fence = fence;
+        }, scheduleAfter: timer.DueAt);
+        return true;
+    }
+
+    /// <summary>
+    /// Appends what <paramref name="build"/> adds, plus the timer changes that keep one pending timer per enabled
+    /// schedule rule at its next occurrence (after <paramref name="scheduleAfter"/> or now, whichever is later).
+    /// </summary>
+    private async Task AppendAsync(WriteOptions options, DateTimeOffset now, Action<EventBatch> build, DateTimeOffset? scheduleAfter = null)
+    {
         var version = _events.Count;
         var batch = new EventBatch(_tenant, StreamIds.Rules, version, now, options, Actor.System);
-        batch.Add(type, payload);
+        build(batch);
+        var prospective = RuleBook.Fold(_events.Concat(batch.AsCommitted()));
+        var timeZone = (await settings.GetAsync(_tenant)).TimeZone;
+        ReconcileSchedules(batch, prospective, scheduleAfter is { } after && after > now ? after : now, timeZone);
         try
         {
-            await store.AppendAsync(new AppendRequest { Tenant = _tenant, StreamId = StreamIds.Rules, ExpectedVersion = version, Events = batch.Events });
+            await store.AppendAsync(new AppendRequest
+            {
+                Tenant = _tenant, StreamId = StreamIds.Rules, ExpectedVersion = version, Events = batch.Events,
+                ScheduleTimers = batch.ScheduleTimers, CancelTimers = batch.CancelTimers, FiresTimer = batch.FiresTimer, Fence = batch.Fence,
+            });
         }
         catch (ConcurrencyConflictException)
         {
@@ -96,7 +135,30 @@ internal sealed partial class RuleBookGrain(IEventStore store, RuleSetProvider p
         _events.AddRange(batch.AsCommitted());
         _book = RuleBook.Fold(_events);
         provider.Publish(_tenant, _book);
-        return _book.Find(id)!.Current;
+    }
+
+    private static void ReconcileSchedules(EventBatch batch, RuleBook book, DateTimeOffset after, string timeZone)
+    {
+        var wanted = book.Rules.Where(r => r.Enabled && !r.Deleted && r.Current.On == RuleTriggers.Schedule && r.Current.Cron is not null)
+            .ToDictionary(r => r.Id, r => r.Current, StringComparer.Ordinal);
+        var kept = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var timer in book.Timers.Values.Where(t => t.Name.StartsWith(RuleSchedules.TimerPrefix, StringComparison.Ordinal)))
+        {
+            var payload = timer.PayloadJson is null ? null : JsonNode.Parse(timer.PayloadJson);
+            var ruleId = (string?)payload?["rule"];
+            if (ruleId is not null && wanted.TryGetValue(ruleId, out var rule) && (int?)payload?["version"] == rule.Version && kept.Add(ruleId)) continue;
+            batch.Add(EventTypes.TimerCancelled, new JsonObject { ["name"] = timer.Name });
+            batch.CancelTimers.Add(timer.Name);
+        }
+
+        foreach (var rule in wanted.Values.Where(r => !kept.Contains(r.Id)))
+        {
+            if (RuleSchedules.Next(rule.Cron!, after, timeZone) is not { } due) continue;
+            var name = RuleSchedules.TimerName(rule.Id, due);
+            var payload = RuleSchedules.TimerPayload(rule);
+            batch.Add(EventTypes.TimerScheduled, new JsonObject { ["name"] = name, ["dueAt"] = due, ["payload"] = payload });
+            batch.ScheduleTimers.Add(new TimerSchedule(name, due, payload.ToJsonString()));
+        }
     }
 
     internal static bool IsValidId(string? id) => id is not null && RuleId().IsMatch(id);

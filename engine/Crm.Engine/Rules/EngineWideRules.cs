@@ -36,6 +36,12 @@ internal sealed partial class EngineWideRules(RuleCompiler compiler, RuleOptions
                 try
                 {
                     var definition = compiler.Analyze(new RuleDraft { Id = id, Source = File.ReadAllText(file) }, tenant: "");
+                    if (definition.On == RuleTriggers.Schedule)
+                    {
+                        LogBadRuleFile(logger, file, "schedule rules are kept per tenant; save it over the API instead");
+                        continue;
+                    }
+
                     definitions.Add(definition with { Version = 1, Origin = RuleOrigin.Folder, CreatedBy = "file:" + file });
                 }
                 catch (CrmException ex)

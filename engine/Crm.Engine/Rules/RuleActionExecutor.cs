@@ -124,7 +124,11 @@ internal sealed class RuleActionExecutor(IGrainFactory grains, ICrmClient crm, R
             // Created by an earlier attempt of this row.
         }
 
-        if (RecordGrain.CanLink(type, d.RecordType))
+        if (d.RecordType.Length == 0)
+        {
+            // A schedule rule: there is no triggering record to link to.
+        }
+        else if (RecordGrain.CanLink(type, d.RecordType))
         {
             await client.LinkAsync(type, id, new RecordLink(d.RecordType, d.RecordId), d.Write(step + "/link"), cancellationToken);
         }
@@ -198,6 +202,7 @@ internal sealed class RuleActionExecutor(IGrainFactory grains, ICrmClient crm, R
     private static async Task<string?> ContactOfAsync(ICrmClient client, Decision d, CancellationToken cancellationToken)
     {
         if (d.RecordType == RecordTypes.Contact) return d.RecordId;
+        if (d.RecordType.Length == 0) return null;
         var record = await client.GetAsync(d.RecordType, d.RecordId, cancellationToken: cancellationToken);
         return (string?)record?.Fields["contactId"] ?? record?.Links.FirstOrDefault(l => l.TargetType == RecordTypes.Contact)?.TargetId;
     }

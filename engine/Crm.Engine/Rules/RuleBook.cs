@@ -32,6 +32,9 @@ internal sealed class RuleBook
 
     private readonly Dictionary<string, Entry> _rules = new(StringComparer.Ordinal);
 
+    /// <summary>Pending timers of the rules stream: the next occurrence of each schedule rule.</summary>
+    public SortedDictionary<string, RecordTimer> Timers { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The stream version folded.</summary>
     public long Version { get; private set; }
 
@@ -73,6 +76,12 @@ internal sealed class RuleBook
                 break;
             case EventTypes.RuleDeleted when _rules.TryGetValue((string)payload["id"]!, out var entry):
                 entry.Deleted = true;
+                break;
+            case EventTypes.TimerScheduled:
+                Timers[(string)payload["name"]!] = new RecordTimer((string)payload["name"]!, payload["dueAt"]!.GetValue<DateTimeOffset>(), payload["payload"]?.ToJsonString());
+                break;
+            case EventTypes.TimerCancelled or EventTypes.TimerFired:
+                Timers.Remove((string)payload["name"]!);
                 break;
         }
     }

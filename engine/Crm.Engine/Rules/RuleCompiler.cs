@@ -54,6 +54,7 @@ internal sealed class RuleCompiler(IEnumerable<ICrmRule> compiledRules, RuleOpti
         {
             if (!Grains.RuleBookGrain.IsValidId(rule.Id)) throw new InvalidOperationException($"Compiled rule {rule.GetType().FullName} has an invalid id '{rule.Id}'.");
             if (!RuleTriggers.IsValid(rule.On)) throw new InvalidOperationException($"Compiled rule '{rule.Id}' listens to an unknown trigger '{rule.On}'.");
+            if (rule.On == RuleTriggers.Schedule) throw new InvalidOperationException($"Compiled rule '{rule.Id}' is a schedule rule; schedules are kept per tenant, so save it as a tenant rule instead.");
             if (!index.TryAdd(rule.Id, rule)) throw new InvalidOperationException($"Two compiled rules have the id '{rule.Id}'.");
         }
 

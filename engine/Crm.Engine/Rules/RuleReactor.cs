@@ -27,6 +27,13 @@ internal sealed class RuleReactor(IEventStore store, RulePipeline pipeline, Tena
         var states = new RecordStates(store);
         foreach (var e in events)
         {
+            if (e.StreamId == StreamIds.Rules && e.Type == EventTypes.RuleScheduleFired)
+            {
+                if (!ruleSets.TryGetValue(e.Tenant, out var tenantRules)) ruleSets[e.Tenant] = tenantRules = await pipeline.RulesAsync(e.Tenant);
+                await DecideScheduleAsync(e, tenantRules, outbox);
+                continue;
+            }
+
             if (!RecordStates.IsRecordStream(e.StreamId, out var type, out var id)) continue;
             if (!ruleSets.TryGetValue(e.Tenant, out var rules)) ruleSets[e.Tenant] = rules = await pipeline.RulesAsync(e.Tenant);
             if (!rules.HasReactRules) continue;
@@ -68,6 +75,39 @@ internal sealed class RuleReactor(IEventStore store, RulePipeline pipeline, Tena
         }
 
         return outbox;
+    }
+
+    /// <summary>Actions a schedule rule may take: it has no triggering record to change.</summary>
+    private static readonly HashSet<string> RecordFreeActions =
+        [RuleActionKinds.CreateTask, RuleActionKinds.CreateRecord, RuleActionKinds.UpdateRecord, RuleActionKinds.Send, RuleActionKinds.Webhook];
+
+    private async Task DecideScheduleAsync(CrmEvent e, TenantRuleSet rules, List<OutboxMessage> outbox)
+    {
+        var payload = EventUpcaster.Payload(e);
+        var rule = rules.Scheduled.FirstOrDefault(r => r.Id == (string?)payload["rule"]);
+        if (rule is null) return; // disabled or deleted since the timer was set
+        var trigger = new RuleTrigger(RuleTriggers.Schedule, [], new JsonObject { ["occurrence"] = payload["occurrence"]?.DeepClone(), ["cron"] = payload["cron"]?.DeepClone() });
+        var input = new RuleEvent
+        {
+            Trigger = trigger.Name, Tenant = e.Tenant, RecordType = "", RecordId = "", EventId = e.EventId, Time = e.Time,
+            Actor = e.Actor.ToString(), Before = null, After = [], Changes = trigger.Changes, Payload = trigger.Payload, Depth = 0,
+        };
+        var outcome = await pipeline.TryEvaluateAsync(rule, input);
+        if (outcome is not { Matched: true, Actions.Count: > 0 }) return;
+        if (outcome.Actions.FirstOrDefault(a => !RecordFreeActions.Contains(a.Kind)) is { } bad)
+        {
+            await pipeline.RecordFailureAsync(rule, input, new RuleFailedException(rule.Id, rule.Version, $"act.{bad.Kind} needs a triggering record; a schedule rule has none"));
+            return;
+        }
+
+        outbox.Add(new OutboxMessage
+        {
+            Key = $"{e.EventId:N}/{rule.Id}@{rule.Version}/{trigger.Name}",
+            Kind = ActionsKind,
+            Tenant = e.Tenant,
+            SourceEventId = e.EventId,
+            PayloadJson = Decision(rule, trigger, e, "", "", 1, outcome.Actions).ToJsonString(),
+        });
     }
 
     public Task ExecuteAsync(OutboxEntry entry, CancellationToken cancellationToken) =>
