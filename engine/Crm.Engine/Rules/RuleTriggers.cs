@@ -9,7 +9,7 @@ internal sealed record RuleTrigger(string Name, JsonObject Changes, JsonObject P
 /// <summary>
 /// Maps stored events to rule triggers, named <c>{recordType}.{what}</c>: <c>created</c>, <c>updated</c>,
 /// <c>deleted</c>, <c>restored</c>, <c>linked</c>, <c>unlinked</c>, <c>timerFired</c>, <c>consentChanged</c>
-/// (contacts), <c>logged</c> (a new interaction), and the record types' own events (<c>deal.stageChanged</c>,
+/// (contacts), <c>logged</c> (a new interaction), <c>saved</c> (created or updated), and the record types' own events (<c>deal.stageChanged</c>,
 /// <c>case.statusChanged</c>, <c>contact.scoreChanged</c>…). A rule may use <c>*</c> for the type: <c>*.created</c>.
 /// </summary>
 internal static class RuleTriggers
@@ -38,9 +38,11 @@ internal static class RuleTriggers
                 return [];
             case EventTypes.RecordCreated:
                 var created = new RuleTrigger(recordType + ".created", NoChanges, []);
-                return recordType == RecordTypes.Interaction ? [created, created with { Name = "interaction.logged" }] : [created];
+                var saved = created with { Name = recordType + ".saved" };
+                return recordType == RecordTypes.Interaction ? [created, saved, created with { Name = "interaction.logged" }] : [created, saved];
             case EventTypes.RecordUpdated:
-                return [new RuleTrigger(recordType + ".updated", Changes(payload), [])];
+                var updated = new RuleTrigger(recordType + ".updated", Changes(payload), []);
+                return [updated, updated with { Name = recordType + ".saved" }];
             case EventTypes.TimerFired:
                 return [new RuleTrigger(recordType + ".timerFired", NoChanges, payload)];
             case EventTypes.ConsentRecorded:
