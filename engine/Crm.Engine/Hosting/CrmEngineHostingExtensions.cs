@@ -61,6 +61,8 @@ public static class CrmEngineHostingExtensions
         services.AddSingleton<Coordination.ILogConsumer>(sp => new Activity.LastActivityRollup(sp.GetRequiredService<ICrmClient>()));
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Coordination.CoordinationRuntime>());
         services.AddSingleton<TenantSettingsProvider>();
+        services.TryAddSingleton(_ => new Rules.JavaScript.JavaScriptRuleCompiler());
+        services.TryAddSingleton(_ => new Rules.JavaScript.JavaScriptRuleRuntime());
         services.AddSingleton<Access.AccessDirectory>();
         if (options.StoreIsShared)
         {
