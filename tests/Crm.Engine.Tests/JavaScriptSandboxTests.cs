@@ -113,6 +113,52 @@ public sealed class JavaScriptSandboxTests
     }
 
     [Fact]
+    public void Every_object_reachable_from_the_global_object_is_frozen()
+    {
+        var walk = _rules.OneAction("""
+            (e, act) => {
+              const seen = new Set();
+              const open = [];
+              const stack = [globalThis, Object.getPrototypeOf(function* () {}), Object.getPrototypeOf(async function* () {}),
+                Object.getPrototypeOf([][Symbol.iterator]()), Object.getPrototypeOf(new Map().keys()), Object.getPrototypeOf(''[Symbol.iterator]())];
+              while (stack.length > 0) {
+                const value = stack.pop();
+                if (value === null || (typeof value !== 'object' && typeof value !== 'function') || seen.has(value)) continue;
+                seen.add(value);
+                if (!Object.isFrozen(value)) open.push(String(value.name ?? value[Symbol.toStringTag] ?? value));
+                stack.push(Object.getPrototypeOf(value));
+                for (const key of Reflect.ownKeys(value)) {
+                  const property = Reflect.getOwnPropertyDescriptor(value, key);
+                  if ('value' in property) stack.push(property.value); else stack.push(property.get, property.set);
+                }
+              }
+              act.set({ objects: seen.size, open });
+            }
+            """, RuleActionKinds.Set, limits: new JavaScriptLimits { MaxStatements = 1_000_000, Timeout = TimeSpan.FromSeconds(10) })["fields"]!;
+
+        Assert.Empty(walk["open"]!.AsArray());
+        Assert.True((int)walk["objects"]! > 500, $"walked {walk["objects"]} objects");
+    }
+
+    [Theory]
+    [InlineData("Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10000)")]
+    [InlineData("Atomics.waitAsync(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10000).value.then(() => act.addTag('late'))")]
+    public void A_rule_cannot_block_its_thread_waiting(string code)
+    {
+        var clock = Stopwatch.StartNew();
+
+        try
+        {
+            _rules.Run(RuleEvents.Module($"(e, act) => {{ {code}; }}"));
+        }
+        catch (RuleScriptException)
+        {
+        }
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"returned after {clock.Elapsed}");
+    }
+
+    [Fact]
     public void A_rule_of_one_tenant_cannot_leave_data_for_a_rule_of_another()
     {
         var stash = RuleEvents.Module("""
@@ -289,5 +335,19 @@ public sealed class JavaScriptSandboxTests
 
         Assert.Equal(2, runtime.Pooled);
         Assert.Equal(4, runtime.SandboxesCreated);
+    }
+
+    [Fact]
+    public void An_engine_is_retired_after_its_share_of_evaluations()
+    {
+        var runtime = new JavaScriptRuleRuntime(maxEvaluationsPerSandbox: 3);
+        var rules = new RuleHarness { Runtime = runtime };
+
+        for (var i = 0; i < 7; i++)
+        {
+            rules.Run(RuleEvents.Module(Harmless));
+        }
+
+        Assert.Equal(3, runtime.SandboxesCreated);
     }
 }

@@ -51,9 +51,9 @@ internal sealed class RuleHarness
         Runtime.Evaluate(Compiler.Compile(module, limits ?? Limits), e ?? RuleEvents.Contact(), limits ?? Limits);
 
     /// <summary>Runs a rule whose <c>then</c> is <paramref name="then"/> and returns its only action's arguments.</summary>
-    public JsonObject OneAction(string then, string kind, RuleEvent? e = null)
+    public JsonObject OneAction(string then, string kind, RuleEvent? e = null, JavaScriptLimits? limits = null)
     {
-        var action = Assert.Single(Run(RuleEvents.Module(then), e).Actions);
+        var action = Assert.Single(Run(RuleEvents.Module(then), e, limits).Actions);
         Assert.Equal(kind, action.Kind);
         return action.Args();
     }

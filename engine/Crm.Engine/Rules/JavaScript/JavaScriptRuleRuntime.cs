@@ -6,7 +6,9 @@ namespace Crm.Engine.Rules.JavaScript;
 /// Evaluates JavaScript rules on pooled <see cref="JavaScriptSandbox"/>es: each tenant has its own pool, a sandbox
 /// serves one thread at a time and never another tenant, and one built with other limits than the evaluation's is
 /// discarded. A sandbox that hit a limit or failed unexpectedly is discarded too; one whose script merely threw is
-/// settled and reused. Registered as a singleton.
+/// settled and reused. A sandbox is also retired after <see cref="MaxEvaluationsPerSandbox"/> evaluations, so what
+/// accumulates in an engine whatever the freezing (the symbol registry, interned shapes) stays bounded.
+/// Registered as a singleton.
 /// </summary>
 internal sealed class JavaScriptRuleRuntime
 {
@@ -14,19 +16,17 @@ internal sealed class JavaScriptRuleRuntime
     private int _pooled;
     private long _uses;
 
-    public JavaScriptRuleRuntime()
-        : this(maxPerTenant: Math.Max(2, Environment.ProcessorCount), maxPooled: Math.Max(64, 4 * Environment.ProcessorCount))
+    /// <param name="maxPerTenant">Idle sandboxes kept per tenant (about the threads that evaluate its rules at once); default the processor count, at least 2.</param>
+    /// <param name="maxPooled">Idle sandboxes kept in all; past it the least recently used tenant gives one up. Default 4 per processor, at least 64.</param>
+    /// <param name="maxEvaluationsPerSandbox">Evaluations after which a sandbox is retired and a new one built.</param>
+    public JavaScriptRuleRuntime(int? maxPerTenant = null, int? maxPooled = null, int maxEvaluationsPerSandbox = 50_000)
     {
-    }
-
-    /// <param name="maxPerTenant">Idle sandboxes kept per tenant (about the threads that evaluate its rules at once).</param>
-    /// <param name="maxPooled">Idle sandboxes kept in all; past it the least recently used tenant gives one up.</param>
-    public JavaScriptRuleRuntime(int maxPerTenant, int maxPooled)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxPerTenant, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxPooled, maxPerTenant);
-        MaxPerTenant = maxPerTenant;
-        MaxPooled = maxPooled;
+        MaxPerTenant = maxPerTenant ?? Math.Max(2, Environment.ProcessorCount);
+        MaxPooled = maxPooled ?? Math.Max(64, 4 * Environment.ProcessorCount);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxPerTenant, 1, nameof(maxPerTenant));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxPooled, MaxPerTenant, nameof(maxPooled));
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxEvaluationsPerSandbox, 1);
+        MaxEvaluationsPerSandbox = maxEvaluationsPerSandbox;
     }
 
     /// <summary>Idle sandboxes kept per tenant.</summary>
@@ -34,6 +34,9 @@ internal sealed class JavaScriptRuleRuntime
 
     /// <summary>Idle sandboxes kept in all.</summary>
     public int MaxPooled { get; }
+
+    /// <summary>Evaluations after which a sandbox is retired.</summary>
+    public int MaxEvaluationsPerSandbox { get; }
 
     /// <summary>Idle sandboxes kept now, all tenants together.</summary>
     public int Pooled => Volatile.Read(ref _pooled);
@@ -117,7 +120,7 @@ internal sealed class JavaScriptRuleRuntime
 
     private void Return(TenantSandboxes pool, JavaScriptSandbox sandbox)
     {
-        if (Volatile.Read(ref _pooled) >= MaxPooled && !EvictFromOtherTenant(pool))
+        if (sandbox.Evaluations >= MaxEvaluationsPerSandbox || (Volatile.Read(ref _pooled) >= MaxPooled && !EvictFromOtherTenant(pool)))
         {
             return;
         }

@@ -57,6 +57,9 @@ internal sealed class JavaScriptSandbox
             options.MaxJsonParseDepth(64);
             options.DisableStringCompilation();
             options.Interop.Enabled = false;
+
+            // Atomics.wait would block the thread past every limit (the time limit is checked between steps).
+            options.AgentCanSuspend = false;
             options.TimeSystem = _clock;
             options.TimeZone = TimeZoneInfo.Utc;
             options.Culture = CultureInfo.InvariantCulture;
@@ -70,6 +73,9 @@ internal sealed class JavaScriptSandbox
     /// <summary>The limits this sandbox's engine enforces.</summary>
     public JavaScriptLimitValues Limits { get; }
 
+    /// <summary>Evaluations started on this sandbox.</summary>
+    public int Evaluations { get; private set; }
+
     /// <summary>
     /// Runs <paramref name="rule"/> on <paramref name="e"/>: its module's top level, then <c>when</c>, then, if that
     /// holds, <c>then</c>. Exceptions are the engine's own (<see cref="JavaScriptFailures"/> translates them); after
@@ -77,6 +83,7 @@ internal sealed class JavaScriptSandbox
     /// </summary>
     public RuleOutcome Evaluate(JavaScriptRule rule, RuleEvent e)
     {
+        Evaluations++;
         _clock.Now = e.Time;
         _event = e;
         _matched = false;
