@@ -75,8 +75,11 @@ internal sealed record BenchmarkOptions
     /// <summary>Run the diagnostic variants that explain where a create's time goes.</summary>
     public bool Diagnostics { get; init; } = true;
 
-    /// <summary>JavaScript rule evaluations of (h), after as many untimed.</summary>
-    public int RuleEvaluations { get; init; } = 20_000;
+    /// <summary>Rule evaluations of (h), of each side (JavaScript and C#).</summary>
+    public int RuleEvaluations { get; init; } = 1_000_000;
+
+    /// <summary>Untimed evaluations of each side of (h) first: the interpreter's and the rules' code gets compiled.</summary>
+    public int RuleWarmUp { get; init; } = 200_000;
 
     /// <summary>Benchmarks to run, of a, b, c, d, e, f, g, h.</summary>
     public string Only { get; init; } = "abcdefgh";
@@ -99,7 +102,8 @@ internal sealed record BenchmarkOptions
         RestOperations = 5_000,
         RestWarmUp = 2_000,
         ClusterCreates = 1_000,
-        RuleEvaluations = 2_000,
+        RuleEvaluations = 100_000,
+        RuleWarmUp = 50_000,
         ClusterWarmUp = 300,
         RawPostgreSqlRows = 3_000,
     };

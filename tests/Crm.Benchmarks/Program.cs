@@ -198,14 +198,18 @@ if (options.Runs('d'))
 
 if (options.Runs('h'))
 {
-    Progress($"(h) rule evaluations: {options.RuleEvaluations:N0} through the JavaScript sandbox and as C#");
-    var h = RuleEvaluationBenchmark.Run(contacts.Take(1_000).Select(c => c.ToFields().ToJsonString()).ToList(), options.RuleEvaluations, options.RuleEvaluations);
+    Progress($"(h) rule evaluations: {options.RuleEvaluations:N0} of a 10-rule lead-scoring set in JavaScript, then as C# rules");
+    var h = RuleEvaluationBenchmark.Run(contacts[..1_000], options.RuleEvaluations, options.RuleWarmUp);
     var js = h.JavaScript;
     var cs = h.CSharp;
-    summary.Add("(h) JavaScript rule, fresh sandbox each, 1 thread", Count(js.Operations), Seconds(js.Elapsed), $"{js.PerSecond:N0} evals/s",
+    summary.Add("(h) JavaScript rules, pooled engines, 1 thread", Count(js.Operations), Seconds(js.Elapsed), $"{js.PerSecond:N0} evals/s",
         $"{js.PerSecond / cs.PerSecond:P1} of C#", $"{js.CpuMicrosPerOp:N1}", $"{js.AllocatedKbPerOp:N2}", $">= 100,000/s/core: {(js.PerSecond >= 100_000 ? "met" : "missed")}");
-    summary.Add("(h) the same rule in C#, 1 thread", Count(cs.Operations), Seconds(cs.Elapsed), $"{cs.PerSecond:N0} evals/s", "100.0%",
+    summary.Add("(h) the same rules in C#, 1 thread", Count(cs.Operations), Seconds(cs.Elapsed), $"{cs.PerSecond:N0} evals/s", "100.0%",
         $"{cs.CpuMicrosPerOp:N1}", $"{cs.AllocatedKbPerOp:N2}", "-");
+    notes.Add($"(h) one evaluation = one rule's when (+ then when it holds: {h.MatchedShare:P0} of them), input built from the event's JSON nodes and " +
+        $"actions recorded, limits on, realm frozen; {h.Rules} rules round-robin over 1,000 contact updates, one tenant. " +
+        $"JavaScript {js.PerSecond:N0}/s vs C# {cs.PerSecond:N0}/s: C# is {cs.PerSecond / js.PerSecond:N1}x faster. " +
+        $"A cold tenant's first evaluation also builds and freezes an engine: {h.SandboxCreation.TotalMilliseconds:N1} ms.");
 }
 
 TextTable? rest = null;

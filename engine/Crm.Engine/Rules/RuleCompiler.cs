@@ -1,10 +1,12 @@
+using Crm.Engine.Rules.JavaScript;
+
 namespace Crm.Engine.Rules;
 
 /// <summary>
 /// Turns rule definitions into <see cref="ActiveRule"/>s: JavaScript sources are compiled (and cached by source),
 /// compiled C# rules are looked up by id. Also reads what a draft's source declares (trigger, stage, fields).
 /// </summary>
-internal sealed class RuleCompiler(IEnumerable<ICrmRule> compiledRules, RuleOptions options)
+internal sealed class RuleCompiler(IEnumerable<ICrmRule> compiledRules, RuleOptions options, JavaScriptRuleCompiler javaScript, JavaScriptRuleRuntime runtime)
 {
     public const string JavaScript = "javascript";
     public const string CSharp = "csharp";
@@ -17,8 +19,37 @@ internal sealed class RuleCompiler(IEnumerable<ICrmRule> compiledRules, RuleOpti
     /// <summary>Checks a draft and returns the definition its source declares; <see cref="ValidationException"/> names what is wrong.</summary>
     public RuleDefinition Analyze(RuleDraft draft, string tenant)
     {
-        _ = options.LimitsFor(tenant);
-        throw new ValidationException("source", "JavaScript rules are not available in this build.");
+        var rule = javaScript.Compile(draft.Source, options.LimitsFor(tenant));
+        if (!RuleTriggers.IsValid(rule.On))
+        {
+            throw new ValidationException("source", $"on: '{rule.On}' is not a trigger; use <record type>.<what> (e.g. deal.stageChanged, contact.updated, *.created) or \"schedule\"");
+        }
+
+        if (rule.On == RuleTriggers.Schedule)
+        {
+            if (RuleSchedules.Check(rule.Cron) is { } error) throw new ValidationException("source", "cron: " + error);
+            if (rule.Stage != RuleStage.React) throw new ValidationException("source", "stage: a schedule rule runs in the react stage");
+        }
+        else if (rule.Cron is not null)
+        {
+            throw new ValidationException("source", "cron: only a rule with on: \"schedule\" has a cron schedule");
+        }
+
+        return new RuleDefinition
+        {
+            Id = draft.Id,
+            Version = 0,
+            Name = draft.Name ?? rule.Name,
+            Description = draft.Description ?? rule.Description,
+            Language = JavaScript,
+            Source = draft.Source,
+            On = rule.On,
+            Stage = rule.Stage,
+            Fields = rule.Fields,
+            Priority = rule.Priority,
+            Cron = rule.Cron,
+            Enabled = draft.Enabled,
+        };
     }
 
     /// <summary>The definition of a compiled C# rule.</summary>
@@ -44,7 +75,9 @@ internal sealed class RuleCompiler(IEnumerable<ICrmRule> compiledRules, RuleOpti
             return new ActiveRule(definition, e => CompiledRuleRunner.Evaluate(rule, e));
         }
 
-        throw new RuleScriptException("JavaScript rules are not available in this build.");
+        var limits = options.LimitsFor(tenant);
+        var compiled = javaScript.Compile(definition.Source ?? "", limits);
+        return new ActiveRule(definition, e => runtime.Evaluate(compiled, e, limits));
     }
 
     private static Dictionary<string, ICrmRule> Index(IEnumerable<ICrmRule> rules)

@@ -1,7 +1,8 @@
 namespace Crm.Engine.Rules;
 
-/// <summary>What one evaluation of a rule came to: whether <c>when</c> held, and the actions <c>then</c> recorded.</summary>
+/// <summary>What one evaluation of a rule decided: whether its condition held, and the actions its <c>then</c> recorded.</summary>
 internal sealed record RuleOutcome(bool Matched, IReadOnlyList<RuleAction> Actions)
 {
-    public static RuleOutcome NotMatched { get; } = new(false, []);
+    /// <summary>The condition did not hold: nothing to do.</summary>
+    public static readonly RuleOutcome NotMatched = new(false, []);
 }

@@ -27,6 +27,8 @@ public static class RuleServiceCollectionExtensions
     internal static IServiceCollection AddCrmRulesRuntime(this IServiceCollection services, RuleOptions options)
     {
         services.AddSingleton(options);
+        services.TryAddSingleton(_ => new JavaScript.JavaScriptRuleCompiler());
+        services.TryAddSingleton(_ => new JavaScript.JavaScriptRuleRuntime());
         services.TryAddSingleton<RuleCompiler>();
         services.TryAddSingleton<EngineWideRules>();
         services.TryAddSingleton<RuleSetProvider>();

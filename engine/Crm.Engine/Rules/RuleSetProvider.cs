@@ -37,9 +37,23 @@ internal sealed class RuleSetProvider(IEventStore store, RuleCompiler compiler, 
         if (_cache.TryGetValue(tenant, out var cached) && cached.Version >= book.Version) return cached.Rules;
         var rules = engineWide.For(tenant).Concat(book.Rules
             .Where(r => r.Enabled && !r.Deleted)
-            .Select(r => compiler.Activate(r.Current, tenant)));
+            .Select(r => Activate(r.Current, tenant)));
         var fresh = new Entry(book.Version, new TenantRuleSet(rules));
         return _cache.AddOrUpdate(tenant, fresh, (_, old) => old.Version > fresh.Version ? old : fresh).Rules;
+    }
+
+    // A stored rule that no longer compiles (its limits were lowered since) fails each evaluation, so its failures
+    // are recorded and it is disabled, instead of taking the tenant's other rules down with it.
+    private ActiveRule Activate(RuleDefinition definition, string tenant)
+    {
+        try
+        {
+            return compiler.Activate(definition, tenant);
+        }
+        catch (CrmException ex)
+        {
+            return new ActiveRule(definition, _ => throw new RuleScriptException("The rule no longer compiles: " + ex.Message));
+        }
     }
 
     public void OnStreamChanged(string tenant, string streamId, long version)

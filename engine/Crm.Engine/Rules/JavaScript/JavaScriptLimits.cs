@@ -29,4 +29,18 @@ public sealed class JavaScriptLimits
 
     /// <summary>Characters of the JSON input handed to a rule (the event and the record).</summary>
     public int MaxInputLength { get; set; } = 262_144;
+
+    /// <summary>The limits as they are now, to build an engine with and to compare a pooled engine's with.</summary>
+    internal JavaScriptLimitValues Values => new(Timeout, MaxStatements, MaxMemoryBytes, MaxRecursion, RegexTimeout, MaxArraySize, MaxScriptLength, MaxInputLength);
 }
+
+/// <summary>An immutable copy of <see cref="JavaScriptLimits"/>.</summary>
+internal readonly record struct JavaScriptLimitValues(
+    TimeSpan Timeout,
+    int MaxStatements,
+    long MaxMemoryBytes,
+    int MaxRecursion,
+    TimeSpan RegexTimeout,
+    uint MaxArraySize,
+    int MaxScriptLength,
+    int MaxInputLength);

@@ -1,94 +1,217 @@
+using System.Globalization;
+using Acornima.Ast;
 using Jint;
 using Jint.Native;
-using Jint.Native.Json;
+using Jint.Native.Object;
 using Jint.Runtime;
+using Jint.Runtime.Descriptors;
+using Jint.Runtime.Interop;
 
 namespace Crm.Engine.Rules.JavaScript;
 
 /// <summary>
-/// Runs one JavaScript function on JSON input, locked down: strict mode, no CLR access, no <c>eval</c> or
-/// <c>Function</c>, and the <see cref="JavaScriptLimits"/>. Each evaluation gets a fresh interpreter (its own realm),
-/// so nothing one rule does to globals or built-in prototypes is seen by the next rule or tenant; the input is parsed
-/// inside it into plain JavaScript objects, and the result leaves it as JSON.
+/// One locked-down Jint engine that evaluates rules, one evaluation at a time, for one tenant: strict mode, no CLR
+/// access, no <c>eval</c> or <c>Function</c>, the <see cref="JavaScriptLimits"/> it was built with, the event's time
+/// as "now", and a frozen realm (<see cref="JavaScriptLockdown"/>) so that it can be reused without one evaluation
+/// seeing anything another left behind. Not thread-safe: <see cref="JavaScriptRuleRuntime"/> pools sandboxes and hands
+/// each to one thread at a time.
 /// </summary>
-internal sealed class JavaScriptSandbox(JavaScriptLimits limits)
+/// <remarks>
+/// An evaluation is one run of the rule's prepared script, which calls the sandbox's entry point with a function
+/// returning the module's export; the entry point calls <c>when</c> and <c>then</c>. Everything therefore happens in one
+/// top-level entry into the engine: the limits cover the module's top level, <c>when</c> and <c>then</c> together, and
+/// promise jobs a rule queues run before the entry ends, still within them.
+/// </remarks>
+internal sealed class JavaScriptSandbox
 {
-    /// <summary>
-    /// Evaluates <paramref name="functionSource"/> (a function expression, e.g. <c>input =&gt; input.amount &gt; 100</c>)
-    /// with the parsed <paramref name="inputJson"/> as its argument, and returns its result as JSON (<c>null</c> for undefined).
-    /// </summary>
-    /// <exception cref="RuleLimitExceededException">A limit stopped it.</exception>
-    /// <exception cref="RuleScriptException">The script does not parse, or threw.</exception>
-    public string Evaluate(string functionSource, string inputJson)
+    /// <summary>The global the prepared scripts call; frozen, non-enumerable, and useless to a rule (it refuses re-entry).</summary>
+    internal const string EntryPoint = "__crmRule";
+
+    // Runs pending promise jobs after a script threw, inside a constrained entry, before the engine is reused.
+    private static readonly Prepared<Script> Settle = Jint.Engine.PrepareScript("undefined", source: "settle.js", strict: true);
+
+    private readonly Jint.Engine _engine;
+    private readonly EventClock _clock = new();
+    private readonly JavaScriptActions _act;
+    private readonly RuleActionRecorder _recorder = new();
+    private readonly JsValue[] _whenArguments = new JsValue[1];
+    private readonly JsValue[] _thenArguments = new JsValue[2];
+    private RuleEvent? _event;
+    private Func<ObjectInstance, object?>? _moduleReader;
+    private object? _moduleRead;
+    private bool _matched;
+    private bool _running;
+
+    public JavaScriptSandbox(JavaScriptLimitValues limits)
     {
-        ArgumentNullException.ThrowIfNull(functionSource);
-        ArgumentNullException.ThrowIfNull(inputJson);
-        if (functionSource.Length > limits.MaxScriptLength)
+        Limits = limits;
+        _engine = new Jint.Engine(options =>
         {
-            throw new ValidationException("script", $"must be at most {limits.MaxScriptLength} characters");
-        }
+            options.Strict = true;
+            options.TimeoutInterval(limits.Timeout);
+            options.MaxStatements(limits.MaxStatements);
+            options.LimitMemory(limits.MaxMemoryBytes);
+            options.LimitRecursion(limits.MaxRecursion);
+            options.RegexTimeoutInterval(limits.RegexTimeout);
+            options.MaxArraySize(limits.MaxArraySize);
+            options.MaxJsonParseDepth(64);
+            options.DisableStringCompilation();
+            options.Interop.Enabled = false;
 
-        if (inputJson.Length > limits.MaxInputLength)
-        {
-            throw new RuleLimitExceededException("input", $"The rule's input is {inputJson.Length} characters, more than the limit of {limits.MaxInputLength}.");
-        }
+            // Atomics.wait would block the thread past every limit (the time limit is checked between steps).
+            options.AgentCanSuspend = false;
+            options.TimeSystem = _clock;
+            options.TimeZone = TimeZoneInfo.Utc;
+            options.Culture = CultureInfo.InvariantCulture;
+        });
+        _act = new JavaScriptActions(_engine);
+        var entry = new ClrFunction(_engine, EntryPoint, Enter, 1, PropertyFlag.Configurable);
+        _engine.Global.DefineOwnProperty(EntryPoint, new PropertyDescriptor(entry, PropertyFlag.None));
+        JavaScriptLockdown.Apply(_engine, _act.Object);
+    }
 
-        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-        var engine = NewEngine();
+    /// <summary>The limits this sandbox's engine enforces.</summary>
+    public JavaScriptLimitValues Limits { get; }
+
+    /// <summary>Evaluations started on this sandbox.</summary>
+    public int Evaluations { get; private set; }
+
+    /// <summary>
+    /// Runs <paramref name="rule"/> on <paramref name="e"/>: its module's top level, then <c>when</c>, then, if that
+    /// holds, <c>then</c>. Exceptions are the engine's own (<see cref="JavaScriptFailures"/> translates them); after
+    /// one the sandbox may only be reused if <see cref="Recover"/> says so.
+    /// </summary>
+    public RuleOutcome Evaluate(JavaScriptRule rule, RuleEvent e)
+    {
+        Evaluations++;
+        _clock.Now = e.Time;
+        _event = e;
+        _matched = false;
+        _recorder.Clear();
+        _act.Attach(_recorder, e.Time);
         try
         {
-            var function = engine.Evaluate("(" + functionSource + "\n)");
-            if (function is not Jint.Native.Function.Function)
-            {
-                throw new RuleScriptException("The rule's script is not a function.");
-            }
-
-            var input = new JsonParser(engine).Parse(inputJson);
-            var result = engine.Invoke(function, input);
-            var json = result.IsUndefined() ? "null" : new JsonSerializer(engine).Serialize(result).ToString();
-
-            // The interpreter checks memory between steps, so one built-in call (a huge String.prototype.repeat) can
-            // allocate past the limit before a check runs. Such a rule still fails: its result is thrown away.
-            if (GC.GetAllocatedBytesForCurrentThread() - allocatedBefore > limits.MaxMemoryBytes)
-            {
-                throw new RuleLimitExceededException("memory", "The rule allocated more memory than its limit.");
-            }
-
-            return json;
+            _engine.Evaluate(rule.Script);
         }
-        catch (Exception ex) when (Translate(ex) is { } translated)
+        catch (JavaScriptException) when (_act.Failure is { } actFailure)
         {
-            throw translated;
+            // A bad act call the script did not catch: report the call, not the TypeError it became.
+            throw actFailure;
+        }
+        finally
+        {
+            _act.Detach();
+            _event = null;
+        }
+
+        if (_act.Failure is { } failure)
+        {
+            throw failure;
+        }
+
+        return _matched ? new RuleOutcome(true, _recorder.TakeActions()) : RuleOutcome.NotMatched;
+    }
+
+    /// <summary>
+    /// Runs a rule module's top level once and hands its export to <paramref name="read"/>, inside the same
+    /// constrained entry (so getters the export may have are limited too).
+    /// </summary>
+    public T ReadModule<T>(in Prepared<Script> script, Func<ObjectInstance, T> read)
+    {
+        _clock.Now = DateTimeOffset.UtcNow;
+        _moduleReader = o => read(o);
+        try
+        {
+            _engine.Evaluate(script);
+            return (T)_moduleRead!;
+        }
+        finally
+        {
+            _moduleReader = null;
+            _moduleRead = null;
         }
     }
 
-    private Jint.Engine NewEngine() => new(options =>
+    /// <summary>
+    /// After an evaluation that threw a script error, runs the promise jobs it may have left queued (inside a
+    /// constrained entry, with <c>act</c> detached) so they cannot run during the next evaluation. False when the
+    /// engine should not be reused.
+    /// </summary>
+    public bool Recover()
     {
-        options.Strict = true;
-        options.TimeoutInterval(limits.Timeout);
-        options.MaxStatements(limits.MaxStatements);
-        options.LimitMemory(limits.MaxMemoryBytes);
-        options.LimitRecursion(limits.MaxRecursion);
-        options.RegexTimeoutInterval(limits.RegexTimeout);
-        options.MaxArraySize(limits.MaxArraySize);
-        options.MaxJsonParseDepth(64);
-        options.DisableStringCompilation();
-        options.Interop.Enabled = false;
-    });
+        try
+        {
+            _engine.Evaluate(Settle);
+            return true;
+        }
+        catch (Exception)
+        {
+            return false;
+        }
+    }
 
-    private static CrmException? Translate(Exception ex) => ex switch
+    private JsValue Enter(JsValue thisObject, JsValue[] arguments)
     {
-        CrmException => null,
-        System.Text.RegularExpressions.RegexMatchTimeoutException => new RuleLimitExceededException("regexTime", "A regular expression in the rule ran longer than its limit."),
-        TimeoutException => new RuleLimitExceededException("time", "The rule ran longer than its time limit."),
-        StatementsCountOverflowException => new RuleLimitExceededException("statements", "The rule executed more statements than its limit."),
-        MemoryLimitExceededException => new RuleLimitExceededException("memory", "The rule allocated more memory than its limit."),
-        RecursionDepthOverflowException => new RuleLimitExceededException("recursion", "The rule nested calls deeper than its limit."),
-        JavaScriptException js when js.Message.Contains("array", StringComparison.OrdinalIgnoreCase) && js.Message.Contains("size", StringComparison.OrdinalIgnoreCase) =>
-            new RuleLimitExceededException("arraySize", "The rule made an array larger than its limit."),
-        JavaScriptException js => new RuleScriptException("The rule threw: " + js.Message),
-        Acornima.ParseErrorException => new RuleScriptException("The rule's script does not parse: " + ex.Message),
-        OutOfMemoryException => new RuleLimitExceededException("memory", "The rule allocated more memory than its limit."),
-        _ => null,
-    };
+        if (_running || (_event is null && _moduleReader is null) || arguments.Length != 1 || !arguments[0].IsCallable())
+        {
+            throw new JavaScriptException(_engine.Intrinsics.TypeError, $"{EntryPoint} is the rule engine's own.");
+        }
+
+        _running = true;
+        try
+        {
+            if (_engine.Call(arguments[0]) is not ObjectInstance module)
+            {
+                throw new JavaScriptException(_engine.Intrinsics.TypeError, "The rule's export default is not an object.");
+            }
+
+            if (_moduleReader is { } reader)
+            {
+                _moduleRead = reader(module);
+                return JsValue.Undefined;
+            }
+
+            var when = module.Get("when");
+            var then = module.Get("then");
+            if (!then.IsCallable())
+            {
+                throw new JavaScriptException(_engine.Intrinsics.TypeError, "The rule's then is not a function.");
+            }
+
+            var input = JavaScriptEvent.Create(_engine, _event!);
+            if (!when.IsUndefined())
+            {
+                if (!when.IsCallable())
+                {
+                    throw new JavaScriptException(_engine.Intrinsics.TypeError, "The rule's when is not a function.");
+                }
+
+                _whenArguments[0] = input;
+                if (!TypeConverter.ToBoolean(_engine.Call(when, module, _whenArguments)))
+                {
+                    return JsValue.Undefined;
+                }
+            }
+
+            _matched = true;
+            _thenArguments[0] = input;
+            _thenArguments[1] = _act.Object;
+            _engine.Call(then, module, _thenArguments);
+            return JsValue.Undefined;
+        }
+        finally
+        {
+            _whenArguments[0] = JsValue.Undefined;
+            _thenArguments[0] = JsValue.Undefined;
+            _running = false;
+        }
+    }
+
+    /// <summary>The engine's clock: the event's time, so <c>Date.now()</c> and <c>new Date()</c> are the event's.</summary>
+    private sealed class EventClock() : DefaultTimeSystem(TimeZoneInfo.Utc, CultureInfo.InvariantCulture)
+    {
+        public DateTimeOffset Now { get; set; } = DateTimeOffset.UnixEpoch;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
 }
