@@ -64,7 +64,7 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
             if (State.Exists) throw new RecordExistsException(type, Id);
             var plan = RecordChangePlanner.Plan(type, [], ParseObject(fieldsJson), s, isCreate: true, batch.Now);
             batch.Add(EventTypes.RecordCreated, new JsonObject { ["fields"] = plan.Next });
-            AddTransitionEvents(batch, plan, created: true);
+            AddTransitionEvents(batch, plan, created: true, s);
         });
 
     public Task<CrmRecord> UpdateAsync(string patchJson, WriteOptions options) =>
@@ -78,7 +78,7 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
                 ["changes"] = ToJson(plan.Changes),
                 ["previous"] = ToJson(plan.Previous),
             });
-            AddTransitionEvents(batch, plan, created: false);
+            AddTransitionEvents(batch, plan, created: false, s);
         });
 
     public Task<CrmRecord> DeleteAsync(WriteOptions options) =>
@@ -167,6 +167,7 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
         ExecuteAsync(options, (batch, _) =>
         {
             EnsureLive();
+            RecordTimers.EnsureNotReserved(name);
             if (!State.Timers.ContainsKey(name)) return;
             batch.Add(EventTypes.TimerCancelled, new JsonObject { ["name"] = name });
             batch.CancelTimers.Add(name);
@@ -182,7 +183,7 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
     {
         try
         {
-            await ExecuteAsync(new WriteOptions { Actor = Actor.System, CausationId = timer.TimerId }, (batch, _) =>
+            await ExecuteAsync(new WriteOptions { Actor = Actor.System, CausationId = timer.TimerId }, (batch, s) =>
             {
                 if (!State.Timers.TryGetValue(timer.Name, out var pending) || pending.DueAt != timer.DueAt) throw new TimerNotPendingException(timer.TimerId);
                 batch.Add(EventTypes.TimerFired, new JsonObject
@@ -194,6 +195,7 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
                 });
                 batch.FiresTimer = new TimerFiring(timer.Name, timer.DueAt);
                 batch.Fence = fence;
+                AddTimerFiredEvents(batch, pending, s);
             });
             return true;
         }
@@ -213,7 +215,12 @@ internal abstract class RecordGrain(string type, IEventStore store, TenantSettin
     }
 
     /// <summary>Hook for type-specific events that accompany a change (stage and status transitions).</summary>
-    protected virtual void AddTransitionEvents(EventBatch batch, RecordChangePlan plan, bool created)
+    protected virtual void AddTransitionEvents(EventBatch batch, RecordChangePlan plan, bool created, TenantSettings settings)
+    {
+    }
+
+    /// <summary>Hook for type-specific events written in the append that fires <paramref name="timer"/> (a case's SLA clocks).</summary>
+    protected virtual void AddTimerFiredEvents(EventBatch batch, RecordTimer timer, TenantSettings settings)
     {
     }
 
