@@ -22,17 +22,14 @@ internal sealed class DealGrain(IEventStore store, TenantSettingsProvider settin
     protected override void AddTransitionEvents(EventBatch batch, RecordChangePlan plan, bool created, TenantSettings settings)
     {
         if (!created && !plan.Changes.ContainsKey("stage") && !plan.Changes.ContainsKey("pipeline")) return;
-        AddStageChanged(batch, plan.Next, created ? null : State.Fields["stage"]);
-        if (created) return;
-
         var pipelineId = plan.Next["pipeline"]?.GetValue<string>();
         var stageId = plan.Next["stage"]?.GetValue<string>();
-        if (State.Approval is { IsPending: true } pending)
+        if (!created && State.Approval is { IsPending: true } pending)
         {
             if (pending.ToStage == stageId && pending.Pipeline == pipelineId)
             {
                 // Asked again for the move that already waits: it keeps waiting under the same request.
-                Hold(batch);
+                HoldFields(batch);
                 return;
             }
 
@@ -44,6 +41,9 @@ internal sealed class DealGrain(IEventStore store, TenantSettingsProvider settin
                 ["decidedBy"] = batch.Actor.ToString(),
             });
         }
+
+        AddStageChanged(batch, plan.Next, created ? null : State.Fields["stage"]);
+        if (created) return;
 
         var stage = settings.FindPipeline(pipelineId ?? "")?.Stages.FirstOrDefault(s => s.Id == stageId);
         var amount = plan.Next["amount"] is JsonValue a ? a.GetValue<decimal>() : (decimal?)null;
@@ -73,11 +73,10 @@ internal sealed class DealGrain(IEventStore store, TenantSettingsProvider settin
         if (stageChanged is null) return false;
 
         var move = JsonNode.Parse(stageChanged.PayloadJson)!.AsObject();
-        var held = Hold(batch);
-        var requestId = RecordIds.New();
-        batch.Add(EventTypes.DealApprovalRequested, new JsonObject
+        var held = HoldFields(batch);
+        batch.Replace(stageChanged, EventTypes.DealApprovalRequested, new JsonObject
         {
-            ["requestId"] = requestId,
+            ["requestId"] = RecordIds.New(),
             ["pipeline"] = move["pipeline"]?.DeepClone(),
             ["fromStage"] = move["from"]?.DeepClone(),
             ["toStage"] = move["to"]?.DeepClone(),
@@ -151,14 +150,12 @@ internal sealed class DealGrain(IEventStore store, TenantSettingsProvider settin
         });
 
     /// <summary>
-    /// Takes the planned stage change out of the batch: drops its <c>deal.stageChanged</c> and removes the held fields
-    /// from its <c>record.updated</c> (dropping that too when nothing else changed). Answers the held changes.
+    /// Takes the stage, pipeline and probability changes out of the batch's <c>record.updated</c> (dropping it when
+    /// nothing else changed) and answers them.
     /// </summary>
-    private static JsonObject Hold(EventBatch batch)
+    private static JsonObject HoldFields(EventBatch batch)
     {
         var held = new JsonObject();
-        var stageChanged = batch.Events.LastOrDefault(e => e.Type == EventTypes.DealStageChanged);
-        if (stageChanged is not null) batch.Replace(stageChanged, null);
         var updated = batch.Events.LastOrDefault(e => e.Type == EventTypes.RecordUpdated);
         if (updated is null) return held;
 
