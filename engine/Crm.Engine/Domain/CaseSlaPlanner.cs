@@ -76,6 +76,7 @@ public static class CaseSlaPlanner
         var resolution = change.Reopened
             ? Clock(null, target.ResolutionMinutes, change.Now, restart: true, met: false)
             : Clock(observed?.Resolution, target.ResolutionMinutes, observed?.Resolution?.StartedAt ?? change.CreatedAt, restart: false, met: change.ResolvedAt is not null);
+        if (observed is null && firstResponse is null && resolution is null) return null; // nothing left to count
         var next = new CaseSla(target.QueueId, target.Priority, change.Now, firstResponse, resolution);
 
         // Nothing moved: keep the SLA as it was (and write no event).

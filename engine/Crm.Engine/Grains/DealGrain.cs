@@ -150,26 +150,29 @@ internal sealed class DealGrain(IEventStore store, TenantSettingsProvider settin
         });
 
     /// <summary>
-    /// Takes the stage, pipeline and probability changes out of the batch's <c>record.updated</c> (dropping it when
-    /// nothing else changed) and answers them.
+    /// Takes the stage, pipeline and probability changes out of the batch's <c>record.updated</c> events (dropping one
+    /// when nothing else is left in it) and answers them, the latest value of each.
     /// </summary>
     private static JsonObject HoldFields(EventBatch batch)
     {
         var held = new JsonObject();
-        var updated = batch.Events.LastOrDefault(e => e.Type == EventTypes.RecordUpdated);
-        if (updated is null) return held;
-
-        var payload = JsonNode.Parse(updated.PayloadJson)!.AsObject();
-        var changes = payload["changes"] as JsonObject ?? [];
-        var previous = payload["previous"] as JsonObject ?? [];
-        foreach (var field in HeldFields.Where(changes.ContainsKey))
+        foreach (var updated in batch.Events.Where(e => e.Type == EventTypes.RecordUpdated).ToList())
         {
-            held[field] = changes[field]?.DeepClone();
-            changes.Remove(field);
-            previous.Remove(field);
+            var payload = JsonNode.Parse(updated.PayloadJson)!.AsObject();
+            var changes = payload["changes"] as JsonObject ?? [];
+            var previous = payload["previous"] as JsonObject ?? [];
+            var fields = HeldFields.Where(changes.ContainsKey).ToList();
+            if (fields.Count == 0) continue;
+            foreach (var field in fields)
+            {
+                held[field] = changes[field]?.DeepClone();
+                changes.Remove(field);
+                previous.Remove(field);
+            }
+
+            batch.Replace(updated, changes.Count == 0 ? null : EventTypes.RecordUpdated, payload);
         }
 
-        batch.Replace(updated, changes.Count == 0 ? null : EventTypes.RecordUpdated, payload);
         return held;
     }
 
