@@ -157,6 +157,7 @@ public static class CrmServerHostingExtensions
         });
         foreach (var (resource, type) in RecordEndpoints.Resources) api.MapRecordResource(resource, type);
         api.MapConsent();
+        api.MapApprovals();
         api.MapAdmin();
         api.MapRules();
         return app;

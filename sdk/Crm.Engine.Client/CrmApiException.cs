@@ -109,4 +109,7 @@ public static class ProblemTypes
     public const string BodyTooLarge = Prefix + "body_too_large";
     public const string IdempotencyMismatch = Prefix + "idempotency_mismatch";
     public const string RateLimited = Prefix + "rate_limited";
+
+    /// <summary>An approval decision on a deal with no pending stage approval, or not the expected one (409).</summary>
+    public const string ApprovalNotPending = Prefix + "approval_not_pending";
 }

@@ -36,6 +36,7 @@ public sealed class CrmHttpClient
         Teams = new CrmRecords(this, "teams");
         Queues = new CrmRecords(this, "queues");
         Consent = new CrmConsent(this);
+        Approvals = new CrmApprovals(this);
         Settings = new CrmSettings(this);
         Keys = new CrmKeys(this);
         Tenants = new CrmTenants(this);
@@ -64,7 +65,10 @@ public sealed class CrmHttpClient
     /// <summary>Consent of contacts: record a decision, read the ledger, ask "may I contact".</summary>
     public CrmConsent Consent { get; }
 
-    /// <summary>Tenant settings: general settings, custom fields, pipelines.</summary>
+    /// <summary>Stage approvals of deals: approve, reject, list.</summary>
+    public CrmApprovals Approvals { get; }
+
+    /// <summary>Tenant settings: general settings, custom fields, pipelines, SLA targets.</summary>
     public CrmSettings Settings { get; }
 
     /// <summary>API keys of the caller's tenant (admins).</summary>

@@ -31,6 +31,20 @@ public sealed class CrmSettings
     public async Task<JsonObject> DefinePipelineAsync(string id, JsonObject pipeline, CancellationToken cancellationToken = default) =>
         (await _client.SendAsync(HttpMethod.Put, $"{Path}/pipelines/{CrmHttpClient.Escape(id)}", pipeline, null, cancellationToken).ConfigureAwait(false)).Object;
 
+    /// <summary>
+    /// Defines (or redefines) the SLA target of a queue (<c>*</c>: cases whose queue has none) and priority (null: any):
+    /// <c>{ "firstResponseMinutes": 60, "resolutionMinutes": 480, "warningPercent": 80 }</c>, in business minutes.
+    /// </summary>
+    public async Task<JsonObject> DefineSlaTargetAsync(string queueId, string? priority, JsonObject target, CancellationToken cancellationToken = default) =>
+        (await _client.SendAsync(HttpMethod.Put, SlaTarget(queueId, priority), target, null, cancellationToken).ConfigureAwait(false)).Object;
+
+    /// <summary>Removes the SLA target of a queue and priority (null: the one for any priority).</summary>
+    public async Task<JsonObject> RemoveSlaTargetAsync(string queueId, string? priority = null, CancellationToken cancellationToken = default) =>
+        (await _client.SendAsync(HttpMethod.Delete, SlaTarget(queueId, priority), null, null, cancellationToken).ConfigureAwait(false)).Object;
+
+    private static string SlaTarget(string queueId, string? priority) =>
+        $"{Path}/sla-targets/{CrmHttpClient.Escape(queueId)}" + (priority is null ? "" : "/" + CrmHttpClient.Escape(priority));
+
     private static string CustomField(string recordType, string name) =>
         $"{Path}/custom-fields/{CrmHttpClient.Escape(recordType)}/{CrmHttpClient.Escape(name)}";
 }

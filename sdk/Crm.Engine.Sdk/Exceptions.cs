@@ -102,3 +102,20 @@ public sealed class DataDirectoryLockedException : CrmException
 
     public string Path { get; }
 }
+
+/// <summary>An approval decision on a deal that has no pending stage approval (or not the one the caller expected); nothing was written.</summary>
+[GenerateSerializer, Alias("crm.ApprovalNotPendingException")]
+public sealed class ApprovalNotPendingException : CrmException
+{
+    public ApprovalNotPendingException(string dealId, string message, string? pendingRequestId = null)
+        : base("approval_not_pending", message)
+    {
+        DealId = dealId;
+        PendingRequestId = pendingRequestId;
+    }
+
+    [Id(0)] public string DealId { get; }
+
+    /// <summary>The request that is pending instead, if any.</summary>
+    [Id(1)] public string? PendingRequestId { get; }
+}

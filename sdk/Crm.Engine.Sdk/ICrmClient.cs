@@ -59,6 +59,17 @@ public interface ICrmClient
     /// <summary>Records the first response to a case's customer (no-op when one was recorded before).</summary>
     Task<CrmRecord> RecordCaseResponseAsync(string caseId, WriteOptions? options = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Approves the pending stage approval of a deal: the held stage change is made, attributed to this client's actor
+    /// and caused by the request. <paramref name="expectedRequestId"/>, when given, must be the pending request.
+    /// </summary>
+    /// <exception cref="ApprovalNotPendingException">The deal has no pending approval, or another one.</exception>
+    Task<CrmRecord> ApproveStageAsync(string dealId, string? comment = null, string? expectedRequestId = null, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Rejects the pending stage approval of a deal; the deal stays in its stage.</summary>
+    /// <exception cref="ApprovalNotPendingException">The deal has no pending approval, or another one.</exception>
+    Task<CrmRecord> RejectStageAsync(string dealId, string? comment = null, string? expectedRequestId = null, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
     /// <summary>Records a consent decision on a contact.</summary>
     Task<ConsentEntry> SetConsentAsync(string contactId, ConsentChange change, WriteOptions? options = null, CancellationToken cancellationToken = default);
 
@@ -89,6 +100,12 @@ public interface ICrmClient
     /// <summary>Adds or replaces a pipeline.</summary>
     Task<TenantSettings> DefinePipelineAsync(Pipeline pipeline, WriteOptions? options = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Changes time zone, base currency, phone region, business hours or consent purposes.</summary>
+    /// <summary>Changes time zone, base currency, phone region, business hours, holidays or consent purposes.</summary>
     Task<TenantSettings> ChangeSettingsAsync(GeneralSettingsChange change, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds or replaces the SLA target of a queue (<c>*</c>: the default) and priority (null: any).</summary>
+    Task<TenantSettings> DefineSlaTargetAsync(SlaTarget target, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the SLA target of a queue and priority; cases keep the due times they were given.</summary>
+    Task<TenantSettings> RemoveSlaTargetAsync(string queueId, string? priority = null, WriteOptions? options = null, CancellationToken cancellationToken = default);
 }

@@ -44,6 +44,16 @@ public sealed record PipelineStage
     [Id(2)] public decimal Probability { get; init; }
     [Id(3)] public bool IsWon { get; init; }
     [Id(4)] public bool IsLost { get; init; }
+
+    /// <summary>A deal moved into this stage waits for a manager's approval before it enters it.</summary>
+    [Id(5)] public bool RequiresApproval { get; init; }
+
+    /// <summary>With <see cref="RequiresApproval"/>: approval is needed only for deals of at least this amount (null: always).</summary>
+    [Id(6)] public decimal? ApprovalMinAmount { get; init; }
+
+    /// <summary>Whether a deal of <paramref name="amount"/> (none counts as 0) needs approval to enter this stage.</summary>
+    public bool NeedsApprovalFor(decimal? amount) =>
+        RequiresApproval && (ApprovalMinAmount is not { } min || (amount ?? 0) >= min);
 }
 
 /// <summary>A sales pipeline: ordered stages.</summary>
@@ -61,6 +71,33 @@ public sealed record BusinessDay(
     [property: Id(0)] DayOfWeek Day,
     [property: Id(1)] TimeOnly Opens,
     [property: Id(2)] TimeOnly Closes);
+
+/// <summary>
+/// Service-level targets for cases of one queue (<c>*</c>: cases whose queue has no target of its own) and priority
+/// (null: any), in business minutes of the tenant's calendar. The most specific target applies: queue and priority,
+/// then queue, then <c>*</c> and priority, then <c>*</c>.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("crm.SlaTarget")]
+public sealed record SlaTarget
+{
+    /// <summary>The queue id the target is for, or <see cref="AnyQueue"/>.</summary>
+    [Id(0)] public required string QueueId { get; init; }
+
+    /// <summary>The case priority it is for (low, normal, high, urgent), or null for any.</summary>
+    [Id(1)] public string? Priority { get; init; }
+
+    /// <summary>Business minutes from creation to the first response; null: no first-response clock.</summary>
+    [Id(2)] public int? FirstResponseMinutes { get; init; }
+
+    /// <summary>Business minutes from creation (or reopening) to resolution; null: no resolution clock.</summary>
+    [Id(3)] public int? ResolutionMinutes { get; init; }
+
+    /// <summary>Share of a clock's business time after which it warns, in percent (1–99).</summary>
+    [Id(4)] public int WarningPercent { get; init; } = 80;
+
+    /// <summary>The queue id of the default target.</summary>
+    public const string AnyQueue = "*";
+}
 
 /// <summary>A purpose contacts can be asked about, with its lawful basis.</summary>
 [GenerateSerializer, Immutable, Alias("crm.ConsentPurpose")]
@@ -88,6 +125,12 @@ public sealed record TenantSettings
 
     /// <summary>The settings stream version these settings were folded from.</summary>
     [Id(7)] public long Version { get; init; }
+
+    /// <summary>Days (in the tenant's time zone) with no business hours.</summary>
+    [Id(8)] public IReadOnlyList<DateOnly> Holidays { get; init; } = [];
+
+    /// <summary>Case service-level targets per queue and priority.</summary>
+    [Id(9)] public IReadOnlyList<SlaTarget> SlaTargets { get; init; } = [];
 
     /// <summary>The pipeline every tenant starts with.</summary>
     public static Pipeline DefaultPipeline { get; } = new()
@@ -125,6 +168,20 @@ public sealed record TenantSettings
 
     /// <summary>A pipeline by id, or null.</summary>
     public Pipeline? FindPipeline(string id) => Pipelines.FirstOrDefault(p => p.Id == id);
+
+    /// <summary>The SLA target for a case of this queue and priority: the most specific one, or null.</summary>
+    public SlaTarget? FindSlaTarget(string? queueId, string? priority)
+    {
+        SlaTarget? Find(string queue, string? p) => SlaTargets.FirstOrDefault(t => t.QueueId == queue && t.Priority == p);
+        if (queueId is not null)
+        {
+            if (priority is not null && Find(queueId, priority) is { } exact) return exact;
+            if (Find(queueId, null) is { } queue) return queue;
+        }
+
+        if (priority is not null && Find(SlaTarget.AnyQueue, priority) is { } byPriority) return byPriority;
+        return Find(SlaTarget.AnyQueue, null);
+    }
 }
 
 /// <summary>A change to general settings; null members stay as they are.</summary>
@@ -136,4 +193,7 @@ public sealed record GeneralSettingsChange
     [Id(2)] public string? DefaultPhoneRegion { get; init; }
     [Id(3)] public IReadOnlyList<BusinessDay>? BusinessHours { get; init; }
     [Id(4)] public IReadOnlyList<ConsentPurpose>? ConsentPurposes { get; init; }
+
+    /// <summary>Replaces the list of holidays (dates in the tenant's time zone).</summary>
+    [Id(5)] public IReadOnlyList<DateOnly>? Holidays { get; init; }
 }

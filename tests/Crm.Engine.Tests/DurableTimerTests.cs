@@ -50,8 +50,8 @@ public sealed class DurableTimerTests : IAsyncLifetime
     {
         var ticket = await _crm.Client.CreateAsync(RecordTypes.Case, new JsonObject { ["subject"] = "Printer on fire" });
         var due = _clock.GetUtcNow().AddHours(4);
-        await _crm.Client.SetTimerAsync(RecordTypes.Case, ticket.Id, new RecordTimer("sla.firstResponse", due, """{"level":1}"""));
-        Assert.Equal("sla.firstResponse", Assert.Single(await _crm.Client.GetTimersAsync(RecordTypes.Case, ticket.Id)).Name);
+        await _crm.Client.SetTimerAsync(RecordTypes.Case, ticket.Id, new RecordTimer("followUp.firstCall", due, """{"level":1}"""));
+        Assert.Equal("followUp.firstCall", Assert.Single(await _crm.Client.GetTimersAsync(RecordTypes.Case, ticket.Id)).Name);
 
         await LetTheSchedulerScanAsync();
         Assert.Empty(await FiringsAsync(RecordTypes.Case, ticket.Id));
@@ -62,8 +62,8 @@ public sealed class DurableTimerTests : IAsyncLifetime
 
         var fired = Assert.Single(await FiringsAsync(RecordTypes.Case, ticket.Id));
         var payload = JsonNode.Parse(fired.PayloadJson)!;
-        Assert.Equal("sla.firstResponse", (string?)payload["name"]);
-        Assert.Equal($"case/{ticket.Id}#sla.firstResponse", (string?)payload["timerId"]);
+        Assert.Equal("followUp.firstCall", (string?)payload["name"]);
+        Assert.Equal($"case/{ticket.Id}#followUp.firstCall", (string?)payload["timerId"]);
         Assert.Equal(1, (int?)payload["payload"]?["level"]);
         Assert.Equal(Actor.System, fired.Actor);
         Assert.Empty(await _crm.Client.GetTimersAsync(RecordTypes.Case, ticket.Id));

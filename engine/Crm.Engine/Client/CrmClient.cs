@@ -118,12 +118,29 @@ internal sealed class CrmClient : ICrmClient
     public Task<TenantSettings> ChangeSettingsAsync(GeneralSettingsChange change, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
         SettingsGrain.ChangeGeneralAsync(change, With(options));
 
+    public Task<TenantSettings> DefineSlaTargetAsync(SlaTarget target, WriteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return SettingsGrain.DefineSlaTargetAsync(target, With(options));
+    }
+
+    public Task<TenantSettings> RemoveSlaTargetAsync(string queueId, string? priority = null, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        SettingsGrain.RemoveSlaTargetAsync(queueId, priority, With(options));
+
+    public Task<CrmRecord> ApproveStageAsync(string dealId, string? comment = null, string? expectedRequestId = null, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        Deal(dealId).ApproveStageAsync(comment, expectedRequestId, With(options));
+
+    public Task<CrmRecord> RejectStageAsync(string dealId, string? comment = null, string? expectedRequestId = null, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        Deal(dealId).RejectStageAsync(comment, expectedRequestId, With(options));
+
     public Task<CrmRecord> RecordCaseResponseAsync(string caseId, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
         _grains.GetGrain<ICaseGrain>(RecordIds.GrainKey(Tenant, Valid(caseId))).RecordResponseAsync(With(options));
 
     private IRecordReaderGrain Reader => _grains.GetGrain<IRecordReaderGrain>(Tenant);
 
     private ITenantSettingsGrain SettingsGrain => _grains.GetGrain<ITenantSettingsGrain>(Tenant);
+
+    private IDealGrain Deal(string id) => _grains.GetGrain<IDealGrain>(RecordIds.GrainKey(Tenant, Valid(id)));
 
     private IContactGrain Contact(string id) => _grains.GetGrain<IContactGrain>(RecordIds.GrainKey(Tenant, Valid(id)));
 

@@ -14,6 +14,30 @@ public static class EventTypes
     public const string CaseStatusChanged = "case.statusChanged";
     public const string CaseResponded = "case.responded";
 
+    /// <summary>An SLA target was applied to a case (created, queue or priority changed, reopened): its clocks and due times.</summary>
+    public const string CaseSlaApplied = "case.slaApplied";
+
+    /// <summary>No SLA target applies to the case any more (its queue or priority changed).</summary>
+    public const string CaseSlaRemoved = "case.slaRemoved";
+
+    /// <summary>An SLA clock of a case reached its warning time.</summary>
+    public const string CaseSlaWarning = "case.slaWarning";
+
+    /// <summary>An SLA clock of a case passed its due time unmet.</summary>
+    public const string CaseSlaBreached = "case.slaBreached";
+
+    /// <summary>A deal's move into a stage waits for approval.</summary>
+    public const string DealApprovalRequested = "deal.approvalRequested";
+
+    /// <summary>A pending stage approval was granted; the stage change follows in the same append.</summary>
+    public const string DealApprovalGranted = "deal.approvalGranted";
+
+    /// <summary>A pending stage approval was rejected; the deal stays in its stage.</summary>
+    public const string DealApprovalRejected = "deal.approvalRejected";
+
+    /// <summary>A pending stage approval was dropped because the deal was moved to another stage.</summary>
+    public const string DealApprovalCancelled = "deal.approvalCancelled";
+
     /// <summary>A durable timer was set (or moved) on the record.</summary>
     public const string TimerScheduled = "timer.scheduled";
 
@@ -42,6 +66,8 @@ public static class EventTypes
     public const string CustomFieldRemoved = "settings.customFieldRemoved";
     public const string PipelineDefined = "settings.pipelineDefined";
     public const string GeneralSettingsChanged = "settings.generalChanged";
+    public const string SlaTargetDefined = "settings.slaTargetDefined";
+    public const string SlaTargetRemoved = "settings.slaTargetRemoved";
 
     /// <summary>The schema version new events of a type are written with (1 unless listed).</summary>
     public static int CurrentSchemaVersion(string type) => type switch

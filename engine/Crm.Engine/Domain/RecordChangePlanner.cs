@@ -42,7 +42,7 @@ public static class RecordChangePlanner
             var spec = schema.Find(key);
             if (spec is null)
             {
-                errors.Add(new FieldError(key, $"is not a field of a {type}"));
+                errors.Add(new FieldError(key, schema.Derived.Contains(key) ? "is read-only: the engine keeps it" : $"is not a field of a {type}"));
                 continue;
             }
 

@@ -41,11 +41,12 @@ public sealed class RecordSchema
 {
     private readonly Dictionary<string, FieldSpec> _fields;
 
-    private RecordSchema(string type, IEnumerable<FieldSpec> fields, IReadOnlyList<string[]>? requireOneOf = null)
+    private RecordSchema(string type, IEnumerable<FieldSpec> fields, IReadOnlyList<string[]>? requireOneOf = null, IReadOnlyList<string>? derived = null)
     {
         Type = type;
         _fields = fields.ToDictionary(f => f.Name, StringComparer.Ordinal);
         RequireOneOf = requireOneOf ?? [];
+        Derived = derived ?? [];
     }
 
     /// <summary>The record type.</summary>
@@ -53,6 +54,9 @@ public sealed class RecordSchema
 
     /// <summary>Groups of fields of which a live record must have at least one set.</summary>
     public IReadOnlyList<string[]> RequireOneOf { get; }
+
+    /// <summary>Fields the engine derives and shows on the record; writes may not set them.</summary>
+    public IReadOnlyList<string> Derived { get; }
 
     /// <summary>Every built-in field.</summary>
     public IEnumerable<FieldSpec> Fields => _fields.Values;
@@ -102,7 +106,7 @@ public sealed class RecordSchema
             Text("source", 200),
             new("externalId", FieldKind.Text) { MaxLength = 200, Unique = true },
             LastActivity,
-        ], [["firstName", "lastName", "email", "phone"]]),
+        ], [["firstName", "lastName", "email", "phone"]], ["consent"]),
         new RecordSchema(RecordTypes.Account,
         [
             Name("name"), new("domain", FieldKind.Text) { MaxLength = 253, Searchable = true },
@@ -121,7 +125,7 @@ public sealed class RecordSchema
             Text("source", 200),
             new("externalId", FieldKind.Text) { MaxLength = 200, Unique = true },
             LastActivity,
-        ], [["name"]]),
+        ], [["name"]], ["stageEnteredAt", "stageHistory", "approval"]),
         new RecordSchema(RecordTypes.Case,
         [
             new("subject", FieldKind.Text) { MaxLength = 500, Searchable = true },
@@ -131,7 +135,7 @@ public sealed class RecordSchema
             new("tags", FieldKind.Tags) { Searchable = true },
             new("externalId", FieldKind.Text) { MaxLength = 200, Unique = true },
             LastActivity,
-        ], [["subject"]]),
+        ], [["subject"]], ["firstResponseAt", "firstResponseMinutes", "resolvedAt", "resolutionMinutes", "sla"]),
         new RecordSchema(RecordTypes.Interaction,
         [
             Choice("kind", InteractionKinds), Choice("direction", ["inbound", "outbound"]),

@@ -38,6 +38,12 @@ public sealed class RecordState
     /// <summary>A contact's lead-score breakdown (the score is its sum).</summary>
     public List<ScoreEntry> ScoreBreakdown { get; private set; } = [];
 
+    /// <summary>A case's SLA: the target that applies and its clocks (null when none applies).</summary>
+    public CaseSla? Sla { get; private set; }
+
+    /// <summary>A deal's latest stage approval, pending or decided.</summary>
+    public DealApproval? Approval { get; private set; }
+
     /// <summary>The record's pending durable timers by name.</summary>
     public SortedDictionary<string, RecordTimer> Timers { get; } = new(StringComparer.Ordinal);
 
@@ -126,10 +132,36 @@ public sealed class RecordState
                 if (from is not null && to != "new") FirstResponseAt ??= e.Time;
                 if (to is "resolved" or "closed") ResolvedAt ??= e.Time;
                 else ResolvedAt = null;
+                Sla = Sla?.Observe(FirstResponseAt, ResolvedAt);
                 break;
             }
             case EventTypes.CaseResponded:
                 FirstResponseAt ??= e.Time;
+                Sla = Sla?.Observe(FirstResponseAt, ResolvedAt);
+                break;
+            case EventTypes.CaseSlaApplied:
+                Sla = CaseSla.FromJson(payload);
+                break;
+            case EventTypes.CaseSlaRemoved:
+                Sla = null;
+                break;
+            case EventTypes.CaseSlaWarning:
+                Sla = Sla?.Warned(payload["target"]!.GetValue<string>(), e.Time);
+                break;
+            case EventTypes.CaseSlaBreached:
+                Sla = Sla?.Breached(payload["target"]!.GetValue<string>(), e.Time);
+                break;
+            case EventTypes.DealApprovalRequested:
+                Approval = DealApproval.Requested(payload, e.Time);
+                break;
+            case EventTypes.DealApprovalGranted:
+                Approval = Approval?.Decided(DealApproval.Approved, payload, e.Time, e.Actor);
+                break;
+            case EventTypes.DealApprovalRejected:
+                Approval = Approval?.Decided(DealApproval.Rejected, payload, e.Time, e.Actor);
+                break;
+            case EventTypes.DealApprovalCancelled:
+                Approval = Approval?.Decided(DealApproval.Cancelled, payload, e.Time, e.Actor);
                 break;
             case EventTypes.ScoreChanged:
                 ScoreBreakdown = LeadScore.FromJson(payload["breakdown"]);
@@ -158,14 +190,19 @@ public sealed class RecordState
                 }
 
                 break;
-            case RecordTypes.Deal when StageHistory.Count > 0:
-                view["stageEnteredAt"] = FieldValidator.FormatTime(StageHistory[^1].EnteredAt);
-                view["stageHistory"] = new JsonArray([.. StageHistory.Select(s => (JsonNode)new JsonObject
+            case RecordTypes.Deal:
+                if (StageHistory.Count > 0)
                 {
-                    ["pipeline"] = s.Pipeline,
-                    ["stage"] = s.Stage,
-                    ["enteredAt"] = FieldValidator.FormatTime(s.EnteredAt),
-                })]);
+                    view["stageEnteredAt"] = FieldValidator.FormatTime(StageHistory[^1].EnteredAt);
+                    view["stageHistory"] = new JsonArray([.. StageHistory.Select(s => (JsonNode)new JsonObject
+                    {
+                        ["pipeline"] = s.Pipeline,
+                        ["stage"] = s.Stage,
+                        ["enteredAt"] = FieldValidator.FormatTime(s.EnteredAt),
+                    })]);
+                }
+
+                if (Approval is { } approval) view["approval"] = approval.ToJson();
                 break;
             case RecordTypes.Case:
                 if (FirstResponseAt is { } fr)
@@ -179,6 +216,8 @@ public sealed class RecordState
                     view["resolvedAt"] = FieldValidator.FormatTime(rs);
                     view["resolutionMinutes"] = Math.Round((decimal)(rs - CreatedAt).TotalMinutes, 2);
                 }
+
+                if (Sla is { } sla) view["sla"] = sla.ToJson();
 
                 break;
         }

@@ -52,8 +52,20 @@ public interface ICaseGrain : IRecordGrain
     [Alias("RecordResponse")] Task<CrmRecord> RecordResponseAsync(WriteOptions options);
 }
 
+[Alias("crm.IDealGrain")]
+public interface IDealGrain : IRecordGrain
+{
+    /// <summary>
+    /// Grants the pending stage approval: <c>deal.approvalGranted</c> and the held stage change in one append, caused
+    /// by the request. <paramref name="expectedRequestId"/>, when given, must be the pending request.
+    /// </summary>
+    [Alias("ApproveStage")] Task<CrmRecord> ApproveStageAsync(string? comment, string? expectedRequestId, WriteOptions options);
+
+    /// <summary>Rejects the pending stage approval (<c>deal.approvalRejected</c>); the deal stays in its stage.</summary>
+    [Alias("RejectStage")] Task<CrmRecord> RejectStageAsync(string? comment, string? expectedRequestId, WriteOptions options);
+}
+
 [Alias("crm.IAccountGrain")] public interface IAccountGrain : IRecordGrain;
-[Alias("crm.IDealGrain")] public interface IDealGrain : IRecordGrain;
 [Alias("crm.IInteractionGrain")] public interface IInteractionGrain : IRecordGrain;
 [Alias("crm.ITaskGrain")] public interface ITaskGrain : IRecordGrain;
 [Alias("crm.IUserGrain")] public interface IUserGrain : IRecordGrain;
@@ -69,6 +81,8 @@ public interface ITenantSettingsGrain : IGrainWithStringKey
     [Alias("RemoveCustomField")] Task<TenantSettings> RemoveCustomFieldAsync(string recordType, string name, WriteOptions options);
     [Alias("DefinePipeline")] Task<TenantSettings> DefinePipelineAsync(Pipeline pipeline, WriteOptions options);
     [Alias("ChangeGeneral")] Task<TenantSettings> ChangeGeneralAsync(GeneralSettingsChange change, WriteOptions options);
+    [Alias("DefineSlaTarget")] Task<TenantSettings> DefineSlaTargetAsync(SlaTarget target, WriteOptions options);
+    [Alias("RemoveSlaTarget")] Task<TenantSettings> RemoveSlaTargetAsync(string queueId, string? priority, WriteOptions options);
 }
 
 /// <summary>Read-model queries of one tenant (key: tenant id); stateless, runs on any silo.</summary>

@@ -58,10 +58,11 @@ internal abstract partial class RecordGrain
             {
                 var outcome = await Rules.EvaluateSyncAsync(rule, Input(e, trigger, before, State.View(s), depth));
                 var count = batch.Events.Count;
+                var rewritten = false;
                 batch.Attribution = (rule.Actor, RuleCausation.Format(e.EventId, depth + 1));
                 try
                 {
-                    AddRuleEffects(batch, s, rule.Id, rule.Version, outcome.Actions, RuleStage.Enrich);
+                    rewritten = AddRuleEffects(batch, s, rule.Id, rule.Version, outcome.Actions, RuleStage.Enrich);
                 }
                 catch (CrmException ex) when (ex is not RuleFailedException)
                 {
@@ -72,7 +73,16 @@ internal abstract partial class RecordGrain
                     batch.Attribution = null;
                 }
 
-                foreach (var added in batch.AsCommitted().Skip(count)) State.Apply(added);
+                if (rewritten)
+                {
+                    // The command's own events changed (a stage move now waits for approval): fold them again.
+                    await ReloadAsync();
+                    foreach (var planned in batch.AsCommitted()) State.Apply(planned);
+                }
+                else
+                {
+                    foreach (var added in batch.AsCommitted().Skip(count)) State.Apply(added);
+                }
             }
         }
     }
@@ -95,16 +105,18 @@ internal abstract partial class RecordGrain
 
     /// <summary>
     /// Adds the events for what a rule asks of this record: field changes, tags and assignment (one update), lead
-    /// score, timers. Actions on other records never come here. In the enrich stage a rule's score lines are
-    /// replaced by what it says now; in the react stage its points add up.
+    /// score, timers, an approval hold. Actions on other records never come here. In the enrich stage a rule's score
+    /// lines are replaced by what it says now; in the react stage its points add up. True when events the command
+    /// planned were rewritten (a stage move held for approval), not only added to.
     /// </summary>
-    private void AddRuleEffects(EventBatch batch, TenantSettings s, string ruleId, int ruleVersion, IReadOnlyList<RuleAction> actions, RuleStage stage)
+    private bool AddRuleEffects(EventBatch batch, TenantSettings s, string ruleId, int ruleVersion, IReadOnlyList<RuleAction> actions, RuleStage stage)
     {
         var patch = new JsonObject();
         var addTags = new List<string>();
         var removeTags = new List<string>();
         var scores = new List<(int, string)>();
         var timers = new List<RuleAction>();
+        string? approval = null;
         foreach (var action in actions)
         {
             var args = action.Args();
@@ -133,6 +145,11 @@ internal abstract partial class RecordGrain
                 case RuleActionKinds.SetTimer or RuleActionKinds.CancelTimer:
                     timers.Add(action);
                     break;
+                case RuleActionKinds.RequireApproval when stage != RuleStage.Enrich || Type != RecordTypes.Deal:
+                    throw new RuleFailedException(ruleId, ruleVersion, "act.requireApproval holds a deal's stage move, so it runs in enrich rules on deals");
+                case RuleActionKinds.RequireApproval:
+                    approval ??= (string?)args["reason"] ?? "";
+                    break;
                 default:
                     throw new RuleFailedException(ruleId, ruleVersion, stage == RuleStage.React
                         ? $"act.{action.Kind} does not change the triggering record"
@@ -154,7 +171,7 @@ internal abstract partial class RecordGrain
             if (!plan.IsEmpty)
             {
                 batch.Add(EventTypes.RecordUpdated, new JsonObject { ["changes"] = ToJson(plan.Changes), ["previous"] = ToJson(plan.Previous) });
-                AddTransitionEvents(batch, plan, created: false);
+                AddTransitionEvents(batch, plan, created: false, s);
             }
         }
 
@@ -179,6 +196,8 @@ internal abstract partial class RecordGrain
             if (timer.Kind == RuleActionKinds.CancelTimer) AddTimerCancellation(batch, name);
             else AddTimer(batch, new RecordTimer(name, DateTimeOffset.Parse((string)args["dueAt"]!, System.Globalization.CultureInfo.InvariantCulture), args["payload"]?.ToJsonString()));
         }
+
+        return approval is not null && DealGrain.RequestApproval(batch, approval, Actor.Rule(ruleId, ruleVersion));
     }
 
     private string AssigneeField() => Type switch

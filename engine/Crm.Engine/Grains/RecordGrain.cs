@@ -68,7 +68,7 @@ internal abstract partial class RecordGrain(string type, IEventStore store, Tena
             if (State.Exists) throw new RecordExistsException(type, Id);
             var plan = RecordChangePlanner.Plan(type, [], ParseObject(fieldsJson), s, isCreate: true, batch.Now);
             batch.Add(EventTypes.RecordCreated, new JsonObject { ["fields"] = plan.Next });
-            AddTransitionEvents(batch, plan, created: true);
+            AddTransitionEvents(batch, plan, created: true, s);
         });
 
     public Task<CrmRecord> UpdateAsync(string patchJson, WriteOptions options) =>
@@ -82,7 +82,7 @@ internal abstract partial class RecordGrain(string type, IEventStore store, Tena
                 ["changes"] = ToJson(plan.Changes),
                 ["previous"] = ToJson(plan.Previous),
             });
-            AddTransitionEvents(batch, plan, created: false);
+            AddTransitionEvents(batch, plan, created: false, s);
         });
 
     public Task<CrmRecord> DeleteAsync(WriteOptions options) =>
@@ -181,6 +181,7 @@ internal abstract partial class RecordGrain(string type, IEventStore store, Tena
 
     private void AddTimerCancellation(EventBatch batch, string name)
     {
+        RecordTimers.EnsureNotReserved(name);
         if (!State.Timers.ContainsKey(name)) return;
         batch.Add(EventTypes.TimerCancelled, new JsonObject { ["name"] = name });
         batch.CancelTimers.Add(name);
@@ -196,7 +197,7 @@ internal abstract partial class RecordGrain(string type, IEventStore store, Tena
     {
         try
         {
-            await ExecuteAsync(new WriteOptions { Actor = Actor.System, CausationId = timer.TimerId }, (batch, _) =>
+            await ExecuteAsync(new WriteOptions { Actor = Actor.System, CausationId = timer.TimerId }, (batch, s) =>
             {
                 if (!State.Timers.TryGetValue(timer.Name, out var pending) || pending.DueAt != timer.DueAt) throw new TimerNotPendingException(timer.TimerId);
                 batch.Add(EventTypes.TimerFired, new JsonObject
@@ -208,6 +209,7 @@ internal abstract partial class RecordGrain(string type, IEventStore store, Tena
                 });
                 batch.FiresTimer = new TimerFiring(timer.Name, timer.DueAt);
                 batch.Fence = fence;
+                AddTimerFiredEvents(batch, pending, s);
             });
             return true;
         }
@@ -227,7 +229,12 @@ internal abstract partial class RecordGrain(string type, IEventStore store, Tena
     }
 
     /// <summary>Hook for type-specific events that accompany a change (stage and status transitions).</summary>
-    protected virtual void AddTransitionEvents(EventBatch batch, RecordChangePlan plan, bool created)
+    protected virtual void AddTransitionEvents(EventBatch batch, RecordChangePlan plan, bool created, TenantSettings settings)
+    {
+    }
+
+    /// <summary>Hook for type-specific events written in the append that fires <paramref name="timer"/> (a case's SLA clocks).</summary>
+    protected virtual void AddTimerFiredEvents(EventBatch batch, RecordTimer timer, TenantSettings settings)
     {
     }
 

@@ -21,6 +21,9 @@ internal sealed class EventBatch(string tenant, string streamId, long baseVersio
     /// <summary>The lease the writer must still hold (a timer firing is made under the scheduler's lease).</summary>
     public LeaseFence? Fence { get; set; }
 
+    /// <summary>Who the events of this batch are attributed to.</summary>
+    public Actor Actor => options.Actor ?? defaultActor;
+
     public void Add(string type, JsonObject payload) => Add(type, payload.ToJsonString());
 
     /// <summary>
@@ -29,20 +32,31 @@ internal sealed class EventBatch(string tenant, string streamId, long baseVersio
     /// </summary>
     public (Actor Actor, string Causation)? Attribution { get; set; }
 
-    public void Add(string type, string payloadJson)
+    public void Add(string type, string payloadJson) => _events.Add(New(type, payloadJson));
+
+    /// <summary>
+    /// Puts another event in the place of <paramref name="planned"/> (an event this command planned, such as a stage
+    /// change held for approval); a null <paramref name="type"/> drops it.
+    /// </summary>
+    public void Replace(NewEvent planned, string? type, JsonObject? payload = null)
     {
-        _events.Add(new NewEvent
-        {
-            EventId = Guid.CreateVersion7(now),
-            Type = type,
-            SchemaVersion = EventTypes.CurrentSchemaVersion(type),
-            PayloadJson = payloadJson,
-            Time = now,
-            Actor = Attribution?.Actor ?? options.Actor ?? defaultActor,
-            CorrelationId = options.CorrelationId,
-            CausationId = Attribution?.Causation ?? options.CausationId,
-        });
+        var index = _events.IndexOf(planned);
+        if (index < 0) throw new ArgumentException("The event is not part of this batch.", nameof(planned));
+        if (type is null) _events.RemoveAt(index);
+        else _events[index] = New(type, (payload ?? []).ToJsonString());
     }
+
+    private NewEvent New(string type, string payloadJson) => new()
+    {
+        EventId = Guid.CreateVersion7(now),
+        Type = type,
+        SchemaVersion = EventTypes.CurrentSchemaVersion(type),
+        PayloadJson = payloadJson,
+        Time = now,
+        Actor = Attribution?.Actor ?? Actor,
+        CorrelationId = options.CorrelationId,
+        CausationId = Attribution?.Causation ?? options.CausationId,
+    };
 
     /// <summary>The events as they will read back once committed (for folding before the append).</summary>
     public IEnumerable<CrmEvent> AsCommitted() => _events.Select((e, i) => new CrmEvent

@@ -10,6 +10,12 @@ namespace Crm.Engine.Grains;
 internal sealed partial class TenantSettingsGrain(IEventStore store, TenantSettingsProvider provider, TimeProvider time)
     : Grain, ITenantSettingsGrain
 {
+    private const int MaxHolidays = 1000;
+    private const int MaxSlaTargets = 500;
+
+    /// <summary>Longest SLA clock: a year of business minutes around the clock.</summary>
+    private const int MaxSlaMinutes = 525_600;
+
     private static readonly HashSet<string> Regions = [.. PhoneNumberUtil.GetInstance().GetSupportedRegions()];
     private string _tenant = "";
     private List<CrmEvent> _events = [];
@@ -79,6 +85,11 @@ internal sealed partial class TenantSettingsGrain(IEventStore store, TenantSetti
                 if (string.IsNullOrWhiteSpace(stage.Name)) errors.Add(new FieldError($"stages[{i}].name", "is required"));
                 if (stage.Probability is < 0 or > 100) errors.Add(new FieldError($"stages[{i}].probability", "must be between 0 and 100"));
                 if (stage.IsWon && stage.IsLost) errors.Add(new FieldError($"stages[{i}]", "cannot be both won and lost"));
+                if (stage.ApprovalMinAmount is { } min)
+                {
+                    if (!stage.RequiresApproval) errors.Add(new FieldError($"stages[{i}].approvalMinAmount", "applies only to a stage that requires approval"));
+                    if (min < 0) errors.Add(new FieldError($"stages[{i}].approvalMinAmount", "must not be negative"));
+                }
             }
 
             if (pipeline.Stages.Select(s => s.Id).Distinct().Count() != pipeline.Stages.Count) errors.Add(new FieldError("stages", "stage ids must be distinct"));
@@ -105,8 +116,45 @@ internal sealed partial class TenantSettingsGrain(IEventStore store, TenantSetti
             errors.Add(new FieldError("consentPurposes", "purpose names must be lower-case identifiers"));
         }
 
+        if (change.Holidays is not null)
+        {
+            if (change.Holidays.Count > MaxHolidays) errors.Add(new FieldError("holidays", $"at most {MaxHolidays} dates"));
+            if (change.Holidays.Any(d => d.Year is < 2000 or > 2199)) errors.Add(new FieldError("holidays", "dates must be between 2000 and 2199"));
+        }
+
         if (errors.Count > 0) throw new ValidationException(errors);
         return AppendAsync(EventTypes.GeneralSettingsChanged, TenantSettingsFold.Payload("change", change), options);
+    }
+
+    public Task<TenantSettings> DefineSlaTargetAsync(SlaTarget target, WriteOptions options)
+    {
+        var errors = new List<FieldError>();
+        if (target.QueueId != SlaTarget.AnyQueue && !RecordIds.IsValid(target.QueueId)) errors.Add(new FieldError("queueId", $"must be a queue id or '{SlaTarget.AnyQueue}' (cases without a target of their queue)"));
+        if (target.Priority is not null && !RecordSchema.Priorities.Contains(target.Priority)) errors.Add(new FieldError("priority", $"must be one of: {string.Join(", ", RecordSchema.Priorities)} (or absent for any)"));
+        if (target.FirstResponseMinutes is null && target.ResolutionMinutes is null) errors.Add(new FieldError("firstResponseMinutes", "a target needs firstResponseMinutes, resolutionMinutes or both"));
+        if (target.FirstResponseMinutes is < 1 or > MaxSlaMinutes) errors.Add(new FieldError("firstResponseMinutes", $"must be between 1 and {MaxSlaMinutes} business minutes"));
+        if (target.ResolutionMinutes is < 1 or > MaxSlaMinutes) errors.Add(new FieldError("resolutionMinutes", $"must be between 1 and {MaxSlaMinutes} business minutes"));
+        if (target.WarningPercent is < 1 or > 99) errors.Add(new FieldError("warningPercent", "must be between 1 and 99"));
+        if (!_settings.SlaTargets.Any(t => t.QueueId == target.QueueId && t.Priority == target.Priority) && _settings.SlaTargets.Count >= MaxSlaTargets)
+        {
+            errors.Add(new FieldError("queueId", $"a tenant can hold at most {MaxSlaTargets} SLA targets"));
+        }
+
+        if (errors.Count > 0) throw new ValidationException(errors);
+        return AppendAsync(EventTypes.SlaTargetDefined, TenantSettingsFold.Payload("target", target), options);
+    }
+
+    public Task<TenantSettings> RemoveSlaTargetAsync(string queueId, string? priority, WriteOptions options)
+    {
+        if (!_settings.SlaTargets.Any(t => t.QueueId == queueId && t.Priority == priority))
+        {
+            throw new ValidationException("queueId", priority is null
+                ? $"there is no SLA target for queue '{queueId}' and any priority"
+                : $"there is no SLA target for queue '{queueId}' and priority '{priority}'");
+        }
+
+        return AppendAsync(EventTypes.SlaTargetRemoved,
+            new System.Text.Json.Nodes.JsonObject { ["queueId"] = queueId, ["priority"] = priority }.ToJsonString(), options);
     }
 
     private async Task<TenantSettings> AppendAsync(string type, string payloadJson, WriteOptions options)

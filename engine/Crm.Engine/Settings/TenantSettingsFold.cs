@@ -41,6 +41,11 @@ public static class TenantSettingsFold
             },
             EventTypes.PipelineDefined => DefinePipeline(s, payload["pipeline"].Deserialize<Pipeline>(Json)!),
             EventTypes.GeneralSettingsChanged => ApplyGeneral(s, payload["change"].Deserialize<GeneralSettingsChange>(Json)!),
+            EventTypes.SlaTargetDefined => DefineSlaTarget(s, payload["target"].Deserialize<SlaTarget>(Json)!),
+            EventTypes.SlaTargetRemoved => s with
+            {
+                SlaTargets = [.. s.SlaTargets.Where(t => !(t.QueueId == payload["queueId"]!.GetValue<string>() && t.Priority == payload["priority"]?.GetValue<string>()))],
+            },
             _ => s,
         };
         return s with { Version = e.Version };
@@ -60,6 +65,11 @@ public static class TenantSettingsFold
         return s with { Pipelines = list };
     }
 
+    private static TenantSettings DefineSlaTarget(TenantSettings s, SlaTarget target) => s with
+    {
+        SlaTargets = [.. s.SlaTargets.Where(t => !(t.QueueId == target.QueueId && t.Priority == target.Priority)), target],
+    };
+
     private static TenantSettings ApplyGeneral(TenantSettings s, GeneralSettingsChange c) => s with
     {
         TimeZone = c.TimeZone ?? s.TimeZone,
@@ -67,6 +77,7 @@ public static class TenantSettingsFold
         DefaultPhoneRegion = c.DefaultPhoneRegion ?? s.DefaultPhoneRegion,
         BusinessHours = c.BusinessHours ?? s.BusinessHours,
         ConsentPurposes = c.ConsentPurposes ?? s.ConsentPurposes,
+        Holidays = c.Holidays is { } holidays ? [.. holidays.Distinct().Order()] : s.Holidays,
     };
 
     /// <summary>A settings event payload: <c>{ "name": value }</c> serialised with <see cref="Json"/>.</summary>

@@ -105,6 +105,30 @@ internal static class AdminEndpoints
             body["id"] = id;
             return Results.Json(await rc.Crm.DefinePipelineAsync(Deserialize<Pipeline>(body), rc.Write()), TenantSettingsFold.Json);
         }).WithName("define-pipeline").Accepts<Pipeline>("application/json");
+        settings.MapPut("/sla-targets/{queueId}", (CallerContext rc, string queueId) => DefineSlaTargetAsync(rc, queueId, null))
+            .WithName("define-sla-target").Accepts<SlaTarget>("application/json");
+        settings.MapPut("/sla-targets/{queueId}/{priority}", (CallerContext rc, string queueId, string priority) => DefineSlaTargetAsync(rc, queueId, priority))
+            .WithName("define-sla-target-for-priority").Accepts<SlaTarget>("application/json");
+        settings.MapDelete("/sla-targets/{queueId}", async (CallerContext rc, string queueId) =>
+        {
+            rc.EnsureAdmin();
+            return Results.Json(await rc.Crm.RemoveSlaTargetAsync(queueId, null, rc.Write()), TenantSettingsFold.Json);
+        }).WithName("remove-sla-target");
+        settings.MapDelete("/sla-targets/{queueId}/{priority}", async (CallerContext rc, string queueId, string priority) =>
+        {
+            rc.EnsureAdmin();
+            return Results.Json(await rc.Crm.RemoveSlaTargetAsync(queueId, priority, rc.Write()), TenantSettingsFold.Json);
+        }).WithName("remove-sla-target-for-priority");
+    }
+
+    /// <summary>The target's queue and priority come from the route (<c>*</c>: the default queue); the body holds its minutes.</summary>
+    private static async Task<IResult> DefineSlaTargetAsync(CallerContext rc, string queueId, string? priority)
+    {
+        rc.EnsureAdmin();
+        var body = await rc.ReadBodyAsync();
+        body["queueId"] = queueId;
+        body["priority"] = priority;
+        return Results.Json(await rc.Crm.DefineSlaTargetAsync(Deserialize<SlaTarget>(body), rc.Write()), TenantSettingsFold.Json);
     }
 
     private static IAccessRegistryGrain Registry(IGrainFactory grains) => grains.GetGrain<IAccessRegistryGrain>(AccessState.SystemTenant);

@@ -36,6 +36,9 @@ internal sealed class CallerContext
 
     public Task<JsonObject> ReadBodyAsync() => RecordJson.ReadObjectAsync(_http.Request, _options.MaxBodyBytes);
 
+    /// <summary>The JSON object body, or an empty object when the request has none.</summary>
+    public Task<JsonObject> ReadOptionalBodyAsync() => RecordJson.ReadObjectAsync(_http.Request, _options.MaxBodyBytes, optional: true);
+
     /// <summary>Write options carrying the request's correlation id and, when given, the version the caller saw.</summary>
     public WriteOptions Write(long? expectedVersion = null) => new()
     {

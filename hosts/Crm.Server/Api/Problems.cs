@@ -90,6 +90,8 @@ internal static class Problems
         ConcurrencyConflictException c => new(412, "conflict", "Version mismatch", c.Message, null, new JsonObject { ["currentVersion"] = c.ActualVersion }),
         DuplicateRecordException d => new(409, "duplicate", "Duplicate", d.Message, [new FieldError(d.Field, d.Message)], new JsonObject { ["existingId"] = d.ExistingId }),
         RecordExistsException e => new(409, "exists", "Already exists", e.Message),
+        ApprovalNotPendingException a => new(409, "approval_not_pending", "No pending approval", a.Message, null,
+            a.PendingRequestId is null ? null : new JsonObject { ["pendingRequestId"] = a.PendingRequestId }),
         Api.ForbiddenException x => new(403, "forbidden", "Forbidden", x.Message),
         Api.BodyTooLargeException b => new(413, "body_too_large", "Request body too large", b.Message),
         BadHttpRequestException b => new(b.StatusCode, "bad_request", "Bad request", b.Message),

@@ -107,7 +107,7 @@ internal static class RecordJson
     /// Reads the body as one JSON object, or throws a <see cref="ValidationException"/> naming what is wrong
     /// (<see cref="BodyTooLargeException"/> past the size limit).
     /// </summary>
-    public static async Task<JsonObject> ReadObjectAsync(HttpRequest request, long maxBytes)
+    public static async Task<JsonObject> ReadObjectAsync(HttpRequest request, long maxBytes, bool optional = false)
     {
         if (request.ContentLength > maxBytes) throw new BodyTooLargeException(maxBytes);
         if (request.ContentType is { } ct && !ct.Contains("json", StringComparison.OrdinalIgnoreCase))
@@ -124,7 +124,11 @@ internal static class RecordJson
             buffer.Write(chunk, 0, read);
         }
 
-        if (buffer.Length == 0) throw new ValidationException("body", "a JSON object is required");
+        if (buffer.Length == 0)
+        {
+            return optional ? [] : throw new ValidationException("body", "a JSON object is required");
+        }
+
         var bytes = buffer.ToArray();
         try
         {
