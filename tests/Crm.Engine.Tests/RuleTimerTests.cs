@@ -82,8 +82,10 @@ public sealed class RuleTimerTests : IAsyncLifetime
         Assert.Equal("normal", (string?)(await _crm.Client.GetAsync(RecordTypes.Case, open.Id))!.Fields["priority"]);
 
         // A restart in between: the timer is durable.
+        var due = (await _crm.Client.GetTimersAsync(RecordTypes.Case, open.Id)).Single().DueAt;
+        Assert.Equal(open.CreatedAt.AddHours(4), due);
         await _crm.RestartAsync(Ct);
-        _clock.Advance(TimeSpan.FromHours(4));
+        _clock.SetUtcNow(due);
         await Eventually.TrueAsync(async () => (string?)(await _crm.Client.GetAsync(RecordTypes.Case, open.Id))!.Fields["priority"] == "urgent");
 
         var escalated = await _crm.Client.GetAsync(RecordTypes.Case, open.Id);
