@@ -174,6 +174,14 @@ public sealed class JavaScriptRuleTests
     }
 
     [Fact]
+    public void An_async_condition_is_refused_rather_than_taken_as_true()
+    {
+        var refused = Assert.Throws<RuleScriptException>(() => _rules.Run(RuleEvents.Module("(e, act) => act.addTag('x')", when: "async e => false")));
+
+        Assert.Contains("when returned a promise", refused.Message);
+    }
+
+    [Fact]
     public void An_async_then_records_its_actions_before_the_evaluation_ends()
     {
         var outcome = _rules.Run(RuleEvents.Module("async (e, act) => { await null; act.addTag('later'); }"));
@@ -267,6 +275,7 @@ public sealed class JavaScriptRuleTests
     [InlineData("act.setTimer('t', { weeks: 1 })", "setTimer: at must be an ISO 8601 time")]
     [InlineData("act.setTimer('', { hours: 1 })", "setTimer: the timer name must be a non-empty string")]
     [InlineData("act.reject('No', 7)", "reject: field must be a string")]
+    [InlineData("act.createTask({ notes: 'x'.repeat(70000) })", "createTask: the arguments are 70,023 characters of JSON")]
     public void An_act_call_with_bad_arguments_fails_the_rule_with_a_clear_message(string call, string message)
     {
         var failed = Assert.Throws<RuleScriptException>(() => _rules.Run(RuleEvents.Module($"(e, act) => {{ {call}; }}")));

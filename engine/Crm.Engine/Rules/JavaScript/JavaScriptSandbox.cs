@@ -187,7 +187,13 @@ internal sealed class JavaScriptSandbox
                 }
 
                 _whenArguments[0] = input;
-                if (!TypeConverter.ToBoolean(_engine.Call(when, module, _whenArguments)))
+                var holds = _engine.Call(when, module, _whenArguments);
+                if (holds is ObjectInstance thenable && thenable.Get("then").IsCallable())
+                {
+                    throw new JavaScriptException(_engine.Intrinsics.TypeError, "The rule's when returned a promise: it must decide at once (it cannot be async).");
+                }
+
+                if (!TypeConverter.ToBoolean(holds))
                 {
                     return JsValue.Undefined;
                 }
