@@ -176,7 +176,7 @@ internal sealed partial class JavaScriptRuleCompiler
 
     private static JavaScriptRuleMetadata ReadMetadata(Prepared<Script> script, Expression export, JavaScriptLimitValues limits)
     {
-        var sandbox = new JavaScriptSandbox(limits);
+        var sandbox = new JavaScriptSandbox(limits, tenant: null);
         (JavaScriptRuleMetadata? Metadata, string? Error, string? Key) read;
         try
         {
