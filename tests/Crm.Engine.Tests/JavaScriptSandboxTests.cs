@@ -55,6 +55,20 @@ public sealed class JavaScriptSandboxTests
         Assert.Equal("statements", stopped.Limit);
     }
 
+    [Fact]
+    public void Each_evaluation_on_a_pooled_engine_gets_the_whole_budget_again()
+    {
+        var limits = new JavaScriptLimits { MaxStatements = 1_000, MaxMemoryBytes = 4 * 1024 * 1024 };
+        var module = RuleEvents.Module("(e, act) => { const a = []; for (let i = 0; i < 600; i++) a.push('x'.repeat(2_000) + i); act.score(a.length, 'made'); }");
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Single(_rules.Run(module, limits: limits).Actions);
+        }
+
+        Assert.Equal(1, _rules.Runtime.SandboxesCreated);
+    }
+
     [Theory]
     [InlineData("(e, act) => { act.set({ n: 'x'.repeat(2 ** 28).length }); }", "memory")]
     [InlineData("(e, act) => { const a = []; for (let i = 0; i < 1e5; i++) a.push('x'.repeat(1000) + i); }", "memory")]
