@@ -27,6 +27,7 @@ public sealed class JavaScriptSandboxTests
         Assert.Equal("rule_limit", stopped.Code);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"stopped after {clock.Elapsed}");
         Assert.Single(_rules.Run(RuleEvents.Module(Harmless)).Actions);
+        Assert.Single(_rules.Run(RuleEvents.Module(Harmless), RuleEvents.Contact(tenant: "other")).Actions);
     }
 
     [Fact]
