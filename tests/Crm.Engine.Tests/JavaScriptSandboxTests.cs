@@ -31,6 +31,17 @@ public sealed class JavaScriptSandboxTests
     }
 
     [Fact]
+    public void Promise_jobs_a_rule_queues_run_within_its_limits()
+    {
+        var limits = new JavaScriptLimits { MaxStatements = 10_000, MaxMemoryBytes = 256 * 1024 * 1024, Timeout = TimeSpan.FromSeconds(10) };
+
+        var stopped = Assert.Throws<RuleLimitExceededException>(() =>
+            _rules.Run(RuleEvents.Module("(e, act) => { const f = () => { Promise.resolve().then(f); }; f(); }"), limits: limits));
+
+        Assert.Equal("statements", stopped.Limit);
+    }
+
+    [Fact]
     public void A_loop_within_the_statement_limit_but_past_the_time_limit_is_stopped_by_time()
     {
         var limits = new JavaScriptLimits { MaxStatements = int.MaxValue, Timeout = TimeSpan.FromMilliseconds(50) };
