@@ -46,6 +46,22 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public void The_engine_brings_one_rule_compiler_and_runtime_and_keeps_an_application_s_own()
+    {
+        var own = new Rules.JavaScript.JavaScriptRuleRuntime(maxPerTenant: 1);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton(own);
+        builder.UseOrleans(silo => silo
+            .UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort())
+            .AddCrmEngine(o => o.UseSqlite(Path.Combine(Path.GetTempPath(), "crm-unused-" + Guid.NewGuid().ToString("N"), "crm.db"))));
+        using var host = builder.Build();
+
+        var compiler = host.Services.GetRequiredService<Rules.JavaScript.JavaScriptRuleCompiler>();
+        Assert.Same(compiler, host.Services.GetRequiredService<Rules.JavaScript.JavaScriptRuleCompiler>());
+        Assert.Same(own, host.Services.GetRequiredService<Rules.JavaScript.JavaScriptRuleRuntime>());
+    }
+
+    [Fact]
     public void Adding_the_engine_without_a_store_fails_with_a_clear_message()
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

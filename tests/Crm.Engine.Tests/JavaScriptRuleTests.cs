@@ -174,6 +174,14 @@ public sealed class JavaScriptRuleTests
     }
 
     [Fact]
+    public void An_async_condition_is_refused_rather_than_taken_as_true()
+    {
+        var refused = Assert.Throws<RuleScriptException>(() => _rules.Run(RuleEvents.Module("(e, act) => act.addTag('x')", when: "async e => false")));
+
+        Assert.Contains("when returned a promise", refused.Message);
+    }
+
+    [Fact]
     public void An_async_then_records_its_actions_before_the_evaluation_ends()
     {
         var outcome = _rules.Run(RuleEvents.Module("async (e, act) => { await null; act.addTag('later'); }"));
@@ -207,6 +215,8 @@ public sealed class JavaScriptRuleTests
         { "act.setTimer('follow-up', { minutes: 90 })", a => a.SetTimer("follow-up", RuleEvents.Time.AddMinutes(90)) },
         { "act.setTimer('renewal', '2026-01-01T09:00:00Z')", a => a.SetTimer("renewal", new DateTimeOffset(2026, 1, 1, 9, 0, 0, TimeSpan.Zero)) },
         { "act.setTimer('renewal', '2026-01-01T09:00:00+02:00')", a => a.SetTimer("renewal", new DateTimeOffset(2026, 1, 1, 7, 0, 0, TimeSpan.Zero)) },
+        { "act.setTimer('renewal', '2026-01-01T09:00:00.250Z')", a => a.SetTimer("renewal", new DateTimeOffset(2026, 1, 1, 9, 0, 0, 250, TimeSpan.Zero)) },
+        { "act.setTimer('renewal', '2026-01-01')", a => a.SetTimer("renewal", new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero)) },
         { "act.setTimer('tomorrow', new Date(Date.now() + 86400000))", a => a.SetTimer("tomorrow", RuleEvents.Time.AddDays(1)) },
         { "act.cancelTimer('follow-up')", a => a.CancelTimer("follow-up") },
     };
@@ -264,9 +274,11 @@ public sealed class JavaScriptRuleTests
     [InlineData("act.send({ channel: 'email', body: 'Hi' })", "send: the message needs a 'purpose'")]
     [InlineData("act.webhook('ftp://example.com')", "webhook: url must be an absolute http or https URL")]
     [InlineData("act.setTimer('t', 'next week')", "setTimer: at must be an ISO 8601 time")]
+    [InlineData("act.setTimer('t', '03/04/2026')", "setTimer: at must be an ISO 8601 time")]
     [InlineData("act.setTimer('t', { weeks: 1 })", "setTimer: at must be an ISO 8601 time")]
     [InlineData("act.setTimer('', { hours: 1 })", "setTimer: the timer name must be a non-empty string")]
     [InlineData("act.reject('No', 7)", "reject: field must be a string")]
+    [InlineData("act.createTask({ notes: 'x'.repeat(70000) })", "createTask: the arguments are 70,023 characters of JSON")]
     public void An_act_call_with_bad_arguments_fails_the_rule_with_a_clear_message(string call, string message)
     {
         var failed = Assert.Throws<RuleScriptException>(() => _rules.Run(RuleEvents.Module($"(e, act) => {{ {call}; }}")));

@@ -27,6 +27,18 @@ public sealed class JavaScriptSandboxTests
         Assert.Equal("rule_limit", stopped.Code);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"stopped after {clock.Elapsed}");
         Assert.Single(_rules.Run(RuleEvents.Module(Harmless)).Actions);
+        Assert.Single(_rules.Run(RuleEvents.Module(Harmless), RuleEvents.Contact(tenant: "other")).Actions);
+    }
+
+    [Fact]
+    public void Promise_jobs_a_rule_queues_run_within_its_limits()
+    {
+        var limits = new JavaScriptLimits { MaxStatements = 10_000, MaxMemoryBytes = 256 * 1024 * 1024, Timeout = TimeSpan.FromSeconds(10) };
+
+        var stopped = Assert.Throws<RuleLimitExceededException>(() =>
+            _rules.Run(RuleEvents.Module("(e, act) => { const f = () => { Promise.resolve().then(f); }; f(); }"), limits: limits));
+
+        Assert.Equal("statements", stopped.Limit);
     }
 
     [Fact]
@@ -53,6 +65,20 @@ public sealed class JavaScriptSandboxTests
             _rules.Run(RuleEvents.Module("(e, act) => " + loop, when: "e => " + loop, top: "for (let i = 0; i < 400; i++) {}"), limits: limits));
 
         Assert.Equal("statements", stopped.Limit);
+    }
+
+    [Fact]
+    public void Each_evaluation_on_a_pooled_engine_gets_the_whole_budget_again()
+    {
+        var limits = new JavaScriptLimits { MaxStatements = 1_000, MaxMemoryBytes = 4 * 1024 * 1024 };
+        var module = RuleEvents.Module("(e, act) => { const a = []; for (let i = 0; i < 600; i++) a.push('x'.repeat(2_000) + i); act.score(a.length, 'made'); }");
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Single(_rules.Run(module, limits: limits).Actions);
+        }
+
+        Assert.Equal(1, _rules.Runtime.SandboxesCreated);
     }
 
     [Theory]

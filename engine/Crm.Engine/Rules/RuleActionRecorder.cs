@@ -26,6 +26,9 @@ internal sealed class RuleActionRecorder : IRuleActions
     /// <summary>Longest message, reason, field name or URL.</summary>
     public const int MaxTextLength = 2_000;
 
+    /// <summary>Longest arguments of one action, in characters of JSON.</summary>
+    public const int MaxArgumentsLength = 65_536;
+
     /// <summary>Longest timer name (as the event store allows).</summary>
     public const int MaxTimerNameLength = Storage.AppendValidation.MaxKeyLength;
 
@@ -180,7 +183,7 @@ internal sealed class RuleActionRecorder : IRuleActions
         }
 
         Count();
-        _actions.Add(RuleAction.Of(RuleActionKinds.Send, message));
+        Add(RuleAction.Of(RuleActionKinds.Send, message));
     }
 
     /// <inheritdoc />
@@ -253,7 +256,17 @@ internal sealed class RuleActionRecorder : IRuleActions
     {
         _writer.WriteEndObject();
         _writer.Flush();
-        _actions.Add(new RuleAction(kind, Encoding.UTF8.GetString(_buffer.WrittenSpan)));
+        Add(new RuleAction(kind, Encoding.UTF8.GetString(_buffer.WrittenSpan)));
+    }
+
+    private void Add(RuleAction action)
+    {
+        if (action.ArgsJson.Length > MaxArgumentsLength)
+        {
+            throw Invalid(action.Kind, $"the arguments are {action.ArgsJson.Length:N0} characters of JSON, more than the {MaxArgumentsLength:N0} an action may have.");
+        }
+
+        _actions.Add(action);
     }
 
     private void Count()

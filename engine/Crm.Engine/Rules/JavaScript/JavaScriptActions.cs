@@ -86,6 +86,12 @@ internal sealed class JavaScriptActions
         act.FastSetDataProperty(name, function);
     }
 
+    // ISO 8601 as people and Date.prototype.toISOString write it; without an offset, UTC.
+    private static readonly string[] IsoFormats =
+    [
+        "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd",
+    ];
+
     private static JsValue At(JsValue[] arguments, int index) => index < arguments.Length ? arguments[index] : JsValue.Undefined;
 
     /// <summary>A string argument; null for anything else, which the recorder refuses with its own message.</summary>
@@ -138,7 +144,7 @@ internal sealed class JavaScriptActions
         const string expected = "at must be an ISO 8601 time, a Date, or { minutes | hours | days: n } after the event";
         switch (at)
         {
-            case JsString s when DateTimeOffset.TryParse(s.ToString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time):
+            case JsString s when DateTimeOffset.TryParseExact(s.ToString(), IsoFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time):
                 return time;
             case JsDate date when double.IsFinite(date.DateValue):
                 return DateTimeOffset.FromUnixTimeMilliseconds((long)date.DateValue);

@@ -37,23 +37,12 @@ internal static class JavaScriptEvent
     /// <summary>The event as a JavaScript object of <paramref name="engine"/>.</summary>
     public static JsObject Create(Jint.Engine engine, RuleEvent e)
     {
-        var record = JsObject.Create(engine, RecordLayout, [JsString.Create(e.RecordType), JsString.Create(e.RecordId)]);
+        var facts = Facts(e);
+        var record = JsObject.Create(engine, RecordLayout, [facts.RecordType, facts.RecordId]);
         return JsObject.Create(
             engine,
             EventLayout,
-            [
-                JsString.Create(e.Trigger),
-                JsString.Create(e.Tenant),
-                record,
-                JsString.Create(e.EventId.ToString()),
-                JsString.Create(IsoTime(e.Time)),
-                JsString.Create(e.Actor),
-                null,
-                null,
-                null,
-                null,
-                JsNumber.Create(e.Depth),
-            ],
+            [facts.Trigger, facts.Tenant, record, facts.EventId, facts.Time, facts.Actor, null, null, null, null, JsNumber.Create(e.Depth)],
             e);
     }
 
@@ -67,6 +56,12 @@ internal static class JavaScriptEvent
     /// <exception cref="RuleLimitExceededException">The input is too large or too deep (<c>input</c>).</exception>
     public static void CheckSize(RuleEvent e, int maxLength)
     {
+        var facts = Facts(e);
+        if (facts.CheckedLength >= maxLength)
+        {
+            return;
+        }
+
         var budget = (long)maxLength - 200 - e.Trigger.Length - e.Tenant.Length - e.RecordType.Length - e.RecordId.Length - e.Actor.Length;
         if (e.Before is not null) budget = Measure(e.Before, budget, 0);
         budget = Measure(e.After, budget, 0);
@@ -76,6 +71,46 @@ internal static class JavaScriptEvent
         {
             throw new RuleLimitExceededException("input", $"The rule's input is more than the limit of {maxLength:N0} characters of JSON.");
         }
+
+        facts.CheckedLength = maxLength;
+    }
+
+    // Every rule on one trigger is evaluated on the same event, mostly one after another on one thread: what does not
+    // depend on the engine (the size check, the strings) is worked out once per event and thread.
+    [ThreadStatic] private static EventFacts? t_last;
+
+    private static EventFacts Facts(RuleEvent e)
+    {
+        var last = t_last;
+        if (last is null || !ReferenceEquals(last.Event, e))
+        {
+            t_last = last = new EventFacts(e);
+        }
+
+        return last;
+    }
+
+    /// <summary>An event's engine-independent parts: JavaScript strings are values any engine can hold.</summary>
+    private sealed class EventFacts(RuleEvent e)
+    {
+        public RuleEvent Event { get; } = e;
+
+        /// <summary>The largest input limit the event was found to be within (0: not checked).</summary>
+        public int CheckedLength { get; set; }
+
+        public JsString Trigger { get; } = JsString.Create(e.Trigger);
+
+        public JsString Tenant { get; } = JsString.Create(e.Tenant);
+
+        public JsString RecordType { get; } = JsString.Create(e.RecordType);
+
+        public JsString RecordId { get; } = JsString.Create(e.RecordId);
+
+        public JsString EventId { get; } = JsString.Create(e.EventId.ToString());
+
+        public JsString Time { get; } = JsString.Create(IsoTime(e.Time));
+
+        public JsString Actor { get; } = JsString.Create(e.Actor);
     }
 
     private static long Measure(JsonNode? node, long budget, int depth)
@@ -88,8 +123,9 @@ internal static class JavaScriptEvent
             case JsonObject o:
                 if (depth >= MaxDepth) throw TooDeep();
                 budget -= 2;
-                foreach (var (name, value) in o)
+                for (var i = 0; i < o.Count; i++)
                 {
+                    var (name, value) = o.GetAt(i);
                     budget = Measure(value, budget - name.Length - 4, depth + 1);
                     if (budget < 0) return budget;
                 }
@@ -98,9 +134,9 @@ internal static class JavaScriptEvent
             case JsonArray a:
                 if (depth >= MaxDepth) throw TooDeep();
                 budget -= 2;
-                foreach (var item in a)
+                for (var i = 0; i < a.Count; i++)
                 {
-                    budget = Measure(item, budget - 1, depth + 1);
+                    budget = Measure(a[i], budget - 1, depth + 1);
                     if (budget < 0) return budget;
                 }
 
@@ -149,13 +185,13 @@ internal static class JavaScriptEvent
         var entries = ArrayPool<KeyValuePair<string, JsValue>>.Shared.Rent(count);
         try
         {
-            var i = 0;
-            foreach (var (name, value) in o)
+            for (var i = 0; i < count; i++)
             {
-                entries[i++] = new KeyValuePair<string, JsValue>(name, Convert(engine, value));
+                var (name, value) = o.GetAt(i);
+                entries[i] = new KeyValuePair<string, JsValue>(name, Convert(engine, value));
             }
 
-            return JsObject.CreateFromEntries(engine, new ReadOnlySpan<KeyValuePair<string, JsValue>>(entries, 0, i));
+            return JsObject.CreateFromEntries(engine, new ReadOnlySpan<KeyValuePair<string, JsValue>>(entries, 0, count));
         }
         finally
         {

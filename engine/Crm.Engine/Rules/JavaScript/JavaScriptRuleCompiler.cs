@@ -14,7 +14,8 @@ namespace Crm.Engine.Rules.JavaScript;
 /// <c>export default</c> of an expression, no <c>import</c>, no other export), rewrites it into a script prepared once
 /// for every engine, and runs its top level once in a sandbox to read and check what it declares
 /// (<c>on</c>, <c>stage</c>, <c>fields</c>, <c>priority</c>, <c>cron</c>, <c>name</c>, <c>description</c>, <c>when</c>,
-/// <c>then</c>). Compiled rules are cached by source text.
+/// <c>then</c>). Compiled rules are cached by source text: the limits of the first compile bound that one run of the
+/// top level, and every evaluation is bounded by its own.
 /// </summary>
 internal sealed partial class JavaScriptRuleCompiler
 {
@@ -176,8 +177,8 @@ internal sealed partial class JavaScriptRuleCompiler
 
     private static JavaScriptRuleMetadata ReadMetadata(Prepared<Script> script, Expression export, JavaScriptLimitValues limits)
     {
-        var sandbox = new JavaScriptSandbox(limits);
-        (JavaScriptRuleMetadata? Metadata, string? Error, string? Key) read;
+        var sandbox = new JavaScriptSandbox(limits, tenant: null);
+        Reading read;
         try
         {
             read = sandbox.ReadModule(script, Read);
@@ -195,19 +196,24 @@ internal sealed partial class JavaScriptRuleCompiler
         return read.Metadata!;
     }
 
-    private static (JavaScriptRuleMetadata?, string?, string?) Read(ObjectInstance rule)
+    /// <summary>What the module declares, or what is wrong with it and the property at fault.</summary>
+    private readonly record struct Reading(JavaScriptRuleMetadata? Metadata, string? Error = null, string? Key = null);
+
+    private static Reading Refuse(string error, string? key) => new(null, error, key);
+
+    private static Reading Read(ObjectInstance rule)
     {
         foreach (var key in rule.GetOwnPropertyKeys(Types.String))
         {
             if (Array.IndexOf(Keys, key.ToString()) < 0)
             {
-                return (null, $"unknown property '{key}'; a rule declares {string.Join(", ", Keys)}", key.ToString());
+                return Refuse($"unknown property '{key}'; a rule declares {string.Join(", ", Keys)}", key.ToString());
             }
         }
 
         if (rule.Get("on") is not JsString { } onValue || !TriggerPattern().IsMatch(onValue.ToString()))
         {
-            return (null, "on must name the trigger, e.g. \"deal.stageChanged\", \"contact.updated\" or \"schedule\"", "on");
+            return Refuse("on must name the trigger, e.g. \"deal.stageChanged\", \"contact.updated\" or \"schedule\"", "on");
         }
 
         var on = onValue.ToString();
@@ -220,7 +226,7 @@ internal sealed partial class JavaScriptRuleCompiler
                 stage = Enum.Parse<RuleStage>(s.ToString(), ignoreCase: true);
                 break;
             default:
-                return (null, "stage must be \"validate\", \"enrich\" or \"react\"", "stage");
+                return Refuse("stage must be \"validate\", \"enrich\" or \"react\"", "stage");
         }
 
         var fields = new List<string>();
@@ -233,7 +239,7 @@ internal sealed partial class JavaScriptRuleCompiler
                 {
                     if (item is not JsString field || field.Length is 0 or > 100)
                     {
-                        return (null, "fields must be an array of field names", "fields");
+                        return Refuse("fields must be an array of field names", "fields");
                     }
 
                     fields.Add(field.ToString());
@@ -241,7 +247,7 @@ internal sealed partial class JavaScriptRuleCompiler
 
                 break;
             default:
-                return (null, "fields must be an array of at most 100 field names", "fields");
+                return Refuse("fields must be an array of at most 100 field names", "fields");
         }
 
         var priority = 100;
@@ -253,39 +259,39 @@ internal sealed partial class JavaScriptRuleCompiler
                 priority = (int)n.AsNumber();
                 break;
             default:
-                return (null, "priority must be a whole number from -1,000,000 to 1,000,000", "priority");
+                return Refuse("priority must be a whole number from -1,000,000 to 1,000,000", "priority");
         }
 
         string? cron = null;
         switch (rule.Get("cron"))
         {
             case var v when v.IsUndefined():
-                if (on == "schedule") return (null, "a schedule rule needs a cron expression (5 fields), e.g. cron: \"0 9 * * 1-5\"", "on");
+                if (on == "schedule") return Refuse("a schedule rule needs a cron expression (5 fields), e.g. cron: \"0 9 * * 1-5\"", "on");
                 break;
             case JsString s when on == "schedule" && s.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 5:
                 cron = s.ToString();
                 break;
             case JsString when on == "schedule":
-                return (null, "cron must have 5 fields (minute hour day-of-month month day-of-week), e.g. \"0 9 * * 1-5\"", "cron");
+                return Refuse("cron must have 5 fields (minute hour day-of-month month day-of-week), e.g. \"0 9 * * 1-5\"", "cron");
             default:
-                return (null, "cron applies only to on: \"schedule\", as a string of 5 fields", "cron");
+                return Refuse("cron applies only to on: \"schedule\", as a string of 5 fields", "cron");
         }
 
-        if (!OptionalText(rule, "name", 200, out var name)) return (null, "name must be a string of at most 200 characters", "name");
-        if (!OptionalText(rule, "description", 2_000, out var description)) return (null, "description must be a string of at most 2,000 characters", "description");
+        if (!OptionalText(rule, "name", 200, out var name)) return Refuse("name must be a string of at most 200 characters", "name");
+        if (!OptionalText(rule, "description", 2_000, out var description)) return Refuse("description must be a string of at most 2,000 characters", "description");
 
         var when = rule.Get("when");
         if (!when.IsUndefined() && !when.IsCallable())
         {
-            return (null, "when must be a function of the event, e.g. when: e => e.after.amount > 10000", "when");
+            return Refuse("when must be a function of the event, e.g. when: e => e.after.amount > 10000", "when");
         }
 
         if (!rule.Get("then").IsCallable())
         {
-            return (null, "then must be a function, e.g. then: (e, act) => act.addTag(\"big\")", rule.HasOwnProperty("then") ? "then" : null);
+            return Refuse("then must be a function, e.g. then: (e, act) => act.addTag(\"big\")", rule.HasOwnProperty("then") ? "then" : null);
         }
 
-        return (new JavaScriptRuleMetadata(on, stage, fields, priority, cron, name, description), null, null);
+        return new Reading(new JavaScriptRuleMetadata(on, stage, fields, priority, cron, name, description));
     }
 
     private static bool OptionalText(ObjectInstance rule, string key, int maxLength, out string? text)

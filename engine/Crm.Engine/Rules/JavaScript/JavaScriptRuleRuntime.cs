@@ -58,7 +58,7 @@ internal sealed class JavaScriptRuleRuntime
         JavaScriptEvent.CheckSize(e, values.MaxInputLength);
 
         var pool = _tenants.GetOrAdd(e.Tenant, static _ => new TenantSandboxes());
-        var sandbox = Rent(pool, values);
+        var sandbox = Rent(pool, values, e.Tenant);
         var reusable = false;
         try
         {
@@ -99,7 +99,7 @@ internal sealed class JavaScriptRuleRuntime
         }
     }
 
-    private JavaScriptSandbox Rent(TenantSandboxes pool, JavaScriptLimitValues limits)
+    private JavaScriptSandbox Rent(TenantSandboxes pool, JavaScriptLimitValues limits, string tenant)
     {
         lock (pool)
         {
@@ -115,7 +115,7 @@ internal sealed class JavaScriptRuleRuntime
         }
 
         Interlocked.Increment(ref _created);
-        return new JavaScriptSandbox(limits);
+        return new JavaScriptSandbox(limits, tenant);
     }
 
     private void Return(TenantSandboxes pool, JavaScriptSandbox sandbox)

@@ -42,9 +42,12 @@ internal sealed class JavaScriptSandbox
     private bool _matched;
     private bool _running;
 
-    public JavaScriptSandbox(JavaScriptLimitValues limits)
+    /// <param name="limits">What one evaluation may use.</param>
+    /// <param name="tenant">The only tenant whose events it evaluates; null for a sandbox that only reads modules (compiling).</param>
+    public JavaScriptSandbox(JavaScriptLimitValues limits, string? tenant)
     {
         Limits = limits;
+        Tenant = tenant;
         _engine = new Jint.Engine(options =>
         {
             options.Strict = true;
@@ -73,6 +76,9 @@ internal sealed class JavaScriptSandbox
     /// <summary>The limits this sandbox's engine enforces.</summary>
     public JavaScriptLimitValues Limits { get; }
 
+    /// <summary>The tenant whose rules it evaluates.</summary>
+    public string? Tenant { get; }
+
     /// <summary>Evaluations started on this sandbox.</summary>
     public int Evaluations { get; private set; }
 
@@ -83,6 +89,11 @@ internal sealed class JavaScriptSandbox
     /// </summary>
     public RuleOutcome Evaluate(JavaScriptRule rule, RuleEvent e)
     {
+        if (!string.Equals(e.Tenant, Tenant, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"A sandbox of tenant '{Tenant}' was handed an event of tenant '{e.Tenant}'.");
+        }
+
         Evaluations++;
         _clock.Now = e.Time;
         _event = e;
@@ -187,7 +198,13 @@ internal sealed class JavaScriptSandbox
                 }
 
                 _whenArguments[0] = input;
-                if (!TypeConverter.ToBoolean(_engine.Call(when, module, _whenArguments)))
+                var holds = _engine.Call(when, module, _whenArguments);
+                if (holds is ObjectInstance thenable && thenable.Get("then").IsCallable())
+                {
+                    throw new JavaScriptException(_engine.Intrinsics.TypeError, "The rule's when returned a promise: it must decide at once (it cannot be async).");
+                }
+
+                if (!TypeConverter.ToBoolean(holds))
                 {
                     return JsValue.Undefined;
                 }
