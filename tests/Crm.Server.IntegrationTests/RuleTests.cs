@@ -52,7 +52,7 @@ public sealed class RuleTests(CrmServerFixture fixture)
 
     [Theory]
     [InlineData("export default { then: (e, act) => {} };", "on")]
-    [InlineData("export default { on: \"deal.stageChanged\", then: (e, act) => { act.addTag( };", "line")]
+    [InlineData("export default { on: \"deal.stageChanged\", then: (e, act) => { act.addTag( };", "(1:")]
     [InlineData("export default { on: \"nonsense.created\", then: (e, act) => {} };", "nonsense")]
     [InlineData("export default { on: \"schedule\", cron: \"every day\", then: (e, act) => {} };", "cron")]
     [InlineData("const x = 1;", "export default")]

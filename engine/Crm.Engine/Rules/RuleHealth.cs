@@ -45,8 +45,8 @@ internal sealed partial class RuleHealth(IGrainFactory grains, RuleOptions optio
         }
     }
 
-    /// <summary>Records a failure; disables the rule when it has failed too often in a row.</summary>
-    public async Task FailedAsync(string tenant, ActiveRule rule, Guid eventId, Exception error)
+    /// <summary>Records a failure; disables the rule when it has failed too often in a row (true when this failure did).</summary>
+    public async Task<bool> FailedAsync(string tenant, ActiveRule rule, Guid eventId, Exception error)
     {
         var c = _counters.GetOrAdd((tenant, rule.Id), _ => new Counter());
         int consecutive;
@@ -55,13 +55,15 @@ internal sealed partial class RuleHealth(IGrainFactory grains, RuleOptions optio
             c.Evaluations++;
             c.Failures++;
             consecutive = ++c.Consecutive;
+            // Counting starts again, so a rule enabled again after being switched off gets its full allowance.
+            if (consecutive >= options.DisableAfterFailures) c.Consecutive = 0;
             c.LastError = error.Message;
             c.LastErrorAt = time.GetUtcNow();
             c.LastEventId = eventId.ToString("D");
         }
 
         LogRuleFailed(logger, rule.Id, rule.Version, tenant, eventId, error.Message);
-        if (consecutive != options.DisableAfterFailures) return;
+        if (consecutive < options.DisableAfterFailures) return false;
 
         var reason = $"Disabled after {consecutive} failures in a row; the last: {error.Message}";
         LogRuleDisabled(logger, rule.Id, rule.Version, tenant, reason);
@@ -80,6 +82,8 @@ internal sealed partial class RuleHealth(IGrainFactory grains, RuleOptions optio
         {
             ruleSets.InvalidateAll();
         }
+
+        return true;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rule {RuleId} v{Version} of tenant {Tenant} failed on event {EventId}: {Error}")]

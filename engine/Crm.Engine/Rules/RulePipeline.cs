@@ -20,12 +20,16 @@ internal sealed class RulePipeline(RuleSetProvider ruleSets, RuleHealth health, 
         throw error as RuleFailedException ?? new RuleFailedException(rule.Id, rule.Version, error.Message);
     }
 
-    /// <summary>Evaluates a react rule; a failure is recorded and gives null.</summary>
-    public async ValueTask<RuleOutcome?> TryEvaluateAsync(ActiveRule rule, RuleEvent e)
+    /// <summary>
+    /// Evaluates a react rule; a failure is recorded and gives null. A rule this call's failure disabled is added to
+    /// <paramref name="disabled"/>, and a rule in it is not evaluated (the caller's rule set may predate the switch).
+    /// </summary>
+    public async ValueTask<RuleOutcome?> TryEvaluateAsync(ActiveRule rule, RuleEvent e, ISet<(string Tenant, string Rule)>? disabled = null)
     {
+        if (disabled?.Contains((e.Tenant, rule.Id)) == true) return null;
         var (outcome, error) = Evaluate(rule, e);
         if (error is null) return outcome;
-        await health.FailedAsync(e.Tenant, rule, e.EventId, error);
+        if (await health.FailedAsync(e.Tenant, rule, e.EventId, error)) disabled?.Add((e.Tenant, rule.Id));
         return null;
     }
 

@@ -25,12 +25,13 @@ internal sealed class RuleReactor(IEventStore store, RulePipeline pipeline, Tena
         var outbox = new List<OutboxMessage>();
         var ruleSets = new Dictionary<string, TenantRuleSet>(StringComparer.Ordinal);
         var states = new RecordStates(store);
+        var disabled = new HashSet<(string, string)>();
         foreach (var e in events)
         {
             if (e.StreamId == StreamIds.Rules && e.Type == EventTypes.RuleScheduleFired)
             {
                 if (!ruleSets.TryGetValue(e.Tenant, out var tenantRules)) ruleSets[e.Tenant] = tenantRules = await pipeline.RulesAsync(e.Tenant);
-                await DecideScheduleAsync(e, tenantRules, outbox);
+                await DecideScheduleAsync(e, tenantRules, outbox, disabled);
                 continue;
             }
 
@@ -53,7 +54,7 @@ internal sealed class RuleReactor(IEventStore store, RulePipeline pipeline, Tena
                     Trigger = trigger.Name, Tenant = e.Tenant, RecordType = type, RecordId = id, EventId = e.EventId, Time = e.Time,
                     Actor = e.Actor.ToString(), Before = before, After = after, Changes = trigger.Changes, Payload = trigger.Payload, Depth = depth,
                 };
-                var outcome = await pipeline.TryEvaluateAsync(rule, input);
+                var outcome = await pipeline.TryEvaluateAsync(rule, input, disabled);
                 if (outcome is not { Matched: true, Actions.Count: > 0 }) continue;
 
                 var stopped = depth + 1 > pipeline.Options.MaxCascadeDepth;
@@ -81,7 +82,7 @@ internal sealed class RuleReactor(IEventStore store, RulePipeline pipeline, Tena
     private static readonly HashSet<string> RecordFreeActions =
         [RuleActionKinds.CreateTask, RuleActionKinds.CreateRecord, RuleActionKinds.UpdateRecord, RuleActionKinds.Send, RuleActionKinds.Webhook];
 
-    private async Task DecideScheduleAsync(CrmEvent e, TenantRuleSet rules, List<OutboxMessage> outbox)
+    private async Task DecideScheduleAsync(CrmEvent e, TenantRuleSet rules, List<OutboxMessage> outbox, ISet<(string, string)> disabled)
     {
         var payload = EventUpcaster.Payload(e);
         var rule = rules.Scheduled.FirstOrDefault(r => r.Id == (string?)payload["rule"]);
@@ -92,7 +93,7 @@ internal sealed class RuleReactor(IEventStore store, RulePipeline pipeline, Tena
             Trigger = trigger.Name, Tenant = e.Tenant, RecordType = "", RecordId = "", EventId = e.EventId, Time = e.Time,
             Actor = e.Actor.ToString(), Before = null, After = [], Changes = trigger.Changes, Payload = trigger.Payload, Depth = 0,
         };
-        var outcome = await pipeline.TryEvaluateAsync(rule, input);
+        var outcome = await pipeline.TryEvaluateAsync(rule, input, disabled);
         if (outcome is not { Matched: true, Actions.Count: > 0 }) return;
         if (outcome.Actions.FirstOrDefault(a => !RecordFreeActions.Contains(a.Kind)) is { } bad)
         {

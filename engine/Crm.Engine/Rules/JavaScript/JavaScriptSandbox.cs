@@ -32,6 +32,7 @@ internal sealed class JavaScriptSandbox
 
     private readonly Jint.Engine _engine;
     private readonly EventClock _clock = new();
+    private readonly EvaluationTime _time;
     private readonly JavaScriptActions _act;
     private readonly RuleActionRecorder _recorder = new();
     private readonly JsValue[] _whenArguments = new JsValue[1];
@@ -48,10 +49,11 @@ internal sealed class JavaScriptSandbox
     {
         Limits = limits;
         Tenant = tenant;
+        _time = new EvaluationTime(limits.Timeout);
         _engine = new Jint.Engine(options =>
         {
             options.Strict = true;
-            options.TimeoutInterval(limits.Timeout);
+            options.Constraint(_time);
             options.MaxStatements(limits.MaxStatements);
             options.LimitMemory(limits.MaxMemoryBytes);
             options.LimitRecursion(limits.MaxRecursion);
@@ -70,7 +72,26 @@ internal sealed class JavaScriptSandbox
         _act = new JavaScriptActions(_engine);
         var entry = new ClrFunction(_engine, EntryPoint, Enter, 1, PropertyFlag.Configurable);
         _engine.Global.DefineOwnProperty(EntryPoint, new PropertyDescriptor(entry, PropertyFlag.None));
+        // Freezing the realm is the host's work, not a rule's: on a busy machine it can take longer than a tenant's
+        // time limit, so the clock only runs for evaluations.
         JavaScriptLockdown.Apply(_engine, _act.Object);
+        _time.Enabled = true;
+    }
+
+    /// <summary>The wall-clock limit of one entry into the engine, like Jint's own, but off until the realm is frozen.</summary>
+    private sealed class EvaluationTime(TimeSpan timeout) : Constraint
+    {
+        private readonly long _ticks = timeout >= TimeSpan.FromDays(1) ? long.MaxValue / 2 : (long)(timeout.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        private long _deadline = long.MaxValue;
+
+        public bool Enabled { get; set; }
+
+        public override void Check()
+        {
+            if (Enabled && System.Diagnostics.Stopwatch.GetTimestamp() > _deadline) throw new TimeoutException("The rule ran longer than its time limit.");
+        }
+
+        public override void Reset() => _deadline = System.Diagnostics.Stopwatch.GetTimestamp() + _ticks;
     }
 
     /// <summary>The limits this sandbox's engine enforces.</summary>
