@@ -64,7 +64,7 @@ internal static class RuleEndpoints
             return versions.Count == 0 ? Problems.NotFound("rule", id) : Ok(new { items = versions });
         }).WithName("list-rule-versions");
 
-        rules.MapGet("/{id}/versions/{version:int}", async (CallerContext rc, string id, int version) =>
+        rules.MapGet("/{id}/versions/{version}", async (CallerContext rc, string id, int version) =>
         {
             rc.EnsureAdmin();
             var found = (await rc.Crm.Rules.GetVersionsAsync(id)).FirstOrDefault(v => v.Version == version);
