@@ -81,8 +81,17 @@ internal sealed record BenchmarkOptions
     /// <summary>Untimed evaluations of each side of (h) first: the interpreter's and the rules' code gets compiled.</summary>
     public int RuleWarmUp { get; init; } = 200_000;
 
-    /// <summary>Benchmarks to run, of a, b, c, d, e, f, g, h.</summary>
-    public string Only { get; init; } = "abcdefgh";
+    /// <summary>Contacts created for (i), each tagged by a react rule, for each side (JavaScript and C#).</summary>
+    public int RuleLatencyContacts { get; init; } = 20_000;
+
+    /// <summary>Creates per second of (i)'s paced half.</summary>
+    public int RuleLatencyPacedRate { get; init; } = 200;
+
+    /// <summary>Concurrent creators of (i).</summary>
+    public int RuleLatencyInFlight { get; init; } = 64;
+
+    /// <summary>Benchmarks to run, of a, b, c, d, e, f, g, h, i.</summary>
+    public string Only { get; init; } = "abcdefghi";
 
     public bool Runs(char benchmark) => Only.Contains(benchmark, StringComparison.Ordinal);
 
@@ -104,6 +113,7 @@ internal sealed record BenchmarkOptions
         ClusterCreates = 1_000,
         RuleEvaluations = 100_000,
         RuleWarmUp = 50_000,
+        RuleLatencyContacts = 2_000,
         ClusterWarmUp = 300,
         RawPostgreSqlRows = 3_000,
     };
@@ -130,7 +140,7 @@ internal sealed record BenchmarkOptions
             {
                 options = options with { RestClients = clients };
             }
-            else if (arg.StartsWith("--only=", StringComparison.Ordinal) && arg.Length > 7 && arg[7..].All(c => c is 'a' or 'b' or 'c' or 'd' or 'e' or 'f' or 'g' or 'h' or ','))
+            else if (arg.StartsWith("--only=", StringComparison.Ordinal) && arg.Length > 7 && arg[7..].All(c => c is 'a' or 'b' or 'c' or 'd' or 'e' or 'f' or 'g' or 'h' or 'i' or ','))
             {
                 options = options with { Only = arg[7..] };
             }

@@ -32,7 +32,7 @@ var writes = options.Writes + options.WriteWarmUp;
 var appendCount = Math.Max(options.Runs('a') || options.Runs('b') || options.Runs('f') ? writes : 0, options.Runs('d') ? options.SearchContacts : 0);
 var restContacts = options.Runs('e') ? 2 * (options.RestOperations + options.RestWarmUp) : 0;
 var clusterContacts = options.Runs('g') ? options.RawPostgreSqlRows + 3 * (options.ClusterCreates + options.ClusterWarmUp) : 0;
-var largest = new[] { appendCount, restContacts, clusterContacts, options.Runs('c') ? options.Creates + options.CreateWarmUp : 0, options.Runs('h') ? 1_000 : 0 }.Max();
+var largest = new[] { appendCount, restContacts, clusterContacts, options.Runs('c') ? options.Creates + options.CreateWarmUp : 0, options.Runs('h') ? 1_000 : 0, options.Runs('i') ? options.RuleLatencyContacts : 0 }.Max();
 Progress($"Generating {largest:N0} contacts and {appendCount:N0} appends");
 var contacts = ContactFaker.Generate(largest);
 var appends = ContactAppends.Build(contacts[..Math.Max(appendCount, 1)]);
@@ -212,6 +212,21 @@ if (options.Runs('h'))
         $"A cold tenant's first evaluation also builds and freezes an engine: {h.SandboxCreation.TotalMilliseconds:N1} ms.");
 }
 
+TextTable? latency = null;
+if (options.Runs('i'))
+{
+    Progress($"(i) event → action latency: {options.RuleLatencyContacts:N0} contacts created by {options.RuleLatencyInFlight} callers, each tagged by a react rule (JavaScript, then C#)");
+    var phases = await RuleLatencyBenchmark.RunAsync(contacts[..options.RuleLatencyContacts], options.RuleLatencyInFlight, options.RuleLatencyPacedRate);
+    latency = new TextTable("(i) react rule, event → action", "Load", "Contacts", "Effects/s", "p50 ms", "p99 ms", "max ms", "Target");
+    foreach (var p in phases)
+    {
+        latency.Add(p.Rule, p.Load, Count(p.Contacts), $"{p.EffectsPerSecond:N0}", $"{p.P50Ms:N1}", $"{p.P99Ms:N1}", $"{p.MaxMs:N1}", $"p99 < 10 ms: {(p.P99Ms < 10 ? "met" : "missed")}");
+    }
+
+    notes.Add("(i) latency = the rule's record.updated time minus the contact's record.created time, both stamped by the engine: " +
+        "log subscription, decision with its outbox row and checkpoint, execution and the tag write. Effects/s counts from the first create to the last tag.");
+}
+
 TextTable? rest = null;
 if (options.Runs('e'))
 {
@@ -310,6 +325,12 @@ if (cluster is not null)
 {
     Console.WriteLine();
     Console.Write(cluster);
+}
+
+if (latency is not null)
+{
+    Console.WriteLine();
+    Console.Write(latency);
 }
 
 if (options.Runs('c') && options.Diagnostics)

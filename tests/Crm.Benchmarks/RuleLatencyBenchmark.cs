@@ -14,7 +14,7 @@ namespace Crm.Benchmarks;
 /// </summary>
 internal static class RuleLatencyBenchmark
 {
-    public sealed record Phase(string Rule, int Contacts, double EffectsPerSecond, double P50Ms, double P99Ms, double MaxMs);
+    public sealed record Phase(string Rule, string Load, int Contacts, double EffectsPerSecond, double P50Ms, double P99Ms, double MaxMs);
 
     private const string JavaScriptRule = """
         export default {
@@ -32,7 +32,12 @@ internal static class RuleLatencyBenchmark
         public override void Then(RuleEvent e, IRuleActions act) => act.AddTag("seen");
     }
 
-    public static async Task<IReadOnlyList<Phase>> RunAsync(IReadOnlyList<ContactInput> contacts, int inFlight)
+    /// <summary>
+    /// Each side runs twice on its engine: paced at <paramref name="pacedRate"/> creates per second (a steady load
+    /// the pipeline keeps up with: the latency of one reaction), then as fast as <paramref name="inFlight"/> callers go
+    /// (saturated: throughput of reactions, and the latency a backlog adds).
+    /// </summary>
+    public static async Task<IReadOnlyList<Phase>> RunAsync(IReadOnlyList<ContactInput> contacts, int inFlight, int pacedRate)
     {
         var phases = new List<Phase>();
         foreach (var javaScript in new[] { true, false })
@@ -41,21 +46,31 @@ internal static class RuleLatencyBenchmark
             await using var crm = await CrmTestEngine.StartAsync(directory.Path,
                 services: javaScript ? null : services => services.AddCrmRule<TagNewContacts>());
             if (javaScript) await crm.Client.Rules.CreateAsync(new RuleDraft { Id = "tag-new", Source = JavaScriptRule });
-            phases.Add(await MeasureAsync(crm.Client, contacts, inFlight, javaScript ? "JavaScript" : "C#"));
+            var half = contacts.Count / 2;
+            var name = javaScript ? "JavaScript" : "C#";
+            phases.Add(await MeasureAsync(crm.Client, contacts.Take(half).ToList(), inFlight, pacedRate, name, $"{pacedRate:N0} creates/s"));
+            phases.Add(await MeasureAsync(crm.Client, contacts.Skip(half).ToList(), inFlight, null, name, $"{inFlight} callers, flat out"));
         }
 
         return phases;
     }
 
-    private static async Task<Phase> MeasureAsync(ICrmClient crm, IReadOnlyList<ContactInput> contacts, int inFlight, string rule)
+    private static async Task<Phase> MeasureAsync(ICrmClient crm, IReadOnlyList<ContactInput> contacts, int inFlight, int? rate, string rule, string load)
     {
         var ids = new string[contacts.Count];
         var next = -1;
         var started = DateTimeOffset.UtcNow;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, inFlight).Select(async _ =>
         {
             for (var i = Interlocked.Increment(ref next); i < contacts.Count; i = Interlocked.Increment(ref next))
             {
+                if (rate is { } perSecond)
+                {
+                    var due = TimeSpan.FromSeconds((double)i / perSecond);
+                    if (due > clock.Elapsed) await Task.Delay(due - clock.Elapsed);
+                }
+
                 ids[i] = (await crm.CreateAsync(RecordTypes.Contact, contacts[i].ToFields())).Id;
             }
         }));
@@ -81,7 +96,7 @@ internal static class RuleLatencyBenchmark
         }
 
         Array.Sort(latencies);
-        return new Phase(rule, ids.Length, ids.Length / (lastEffect - started).TotalSeconds,
+        return new Phase(rule, load, ids.Length, ids.Length / (lastEffect - started).TotalSeconds,
             MachineCpu.Percentile(latencies, 0.50), MachineCpu.Percentile(latencies, 0.99), latencies[^1]);
     }
 }

@@ -50,6 +50,13 @@ internal sealed class LastActivityRollup(ICrmClient crm) : ILogConsumer
         return Task.FromResult<IReadOnlyList<OutboxMessage>>(outbox);
     }
 
+    /// <summary>Touches of one record run in order; touches of different records run side by side.</summary>
+    public string? OrderingKey(OutboxEntry entry)
+    {
+        var payload = JsonNode.Parse(entry.PayloadJson);
+        return entry.Tenant + "/" + (string?)payload?["targetType"] + "/" + (string?)payload?["targetId"];
+    }
+
     public async Task ExecuteAsync(OutboxEntry entry, CancellationToken cancellationToken)
     {
         var payload = JsonNode.Parse(entry.PayloadJson)!;

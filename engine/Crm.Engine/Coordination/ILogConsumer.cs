@@ -25,4 +25,12 @@ public interface ILogConsumer
     /// it downstream (e.g. as <c>Message-ID</c> or <c>webhook-id</c>) so receivers can drop duplicates.
     /// </summary>
     Task ExecuteAsync(OutboxEntry entry, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Rows with the same key are executed one after another, in the order they were decided; rows with different
+    /// keys may be executed at the same time. Typically the record the row changes. Null (the default) puts the row
+    /// in one sequence with every other row without a key. A row that fails and is retried later may land after
+    /// later rows of its key.
+    /// </summary>
+    string? OrderingKey(OutboxEntry entry) => null;
 }

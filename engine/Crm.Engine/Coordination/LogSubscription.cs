@@ -66,16 +66,31 @@ internal sealed partial class LogSubscription(
         }
     }
 
+    /// <summary>Outbox rows of different ordering keys executed at the same time.</summary>
+    private const int MaxConcurrentRows = 32;
+
     private async Task ExecuteAsync(LeaseFence fence, CancellationToken cancellationToken)
     {
-        const int batch = 64;
+        const int batch = 256;
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentRows, CancellationToken = cancellationToken };
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var due = await store.Coordination.GetDueOutboxAsync(consumer.Name, time.GetUtcNow(), batch, cancellationToken).ConfigureAwait(false);
-            foreach (var entry in due)
+
+            // Rows of one ordering key run in decision order; different keys run side by side, so one slow effect
+            // (a webhook) does not hold up the others, and the store commits their writes together.
+            var sequences = due.GroupBy(consumer.OrderingKey).Select(g => g.ToList()).ToList();
+            if (sequences.Count == 1)
             {
-                await ExecuteOneAsync(fence, entry, cancellationToken).ConfigureAwait(false);
+                foreach (var entry in sequences[0]) await ExecuteOneAsync(fence, entry, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await Parallel.ForEachAsync(sequences, parallel, async (sequence, ct) =>
+                {
+                    foreach (var entry in sequence) await ExecuteOneAsync(fence, entry, ct).ConfigureAwait(false);
+                }).ConfigureAwait(false);
             }
 
             if (due.Count == batch)

@@ -111,6 +111,13 @@ internal sealed class RuleReactor(IEventStore store, RulePipeline pipeline, Tena
         });
     }
 
+    /// <summary>Decisions about one record run in order; decisions about different records run side by side.</summary>
+    public string? OrderingKey(OutboxEntry entry)
+    {
+        var payload = System.Text.Json.Nodes.JsonNode.Parse(entry.PayloadJson);
+        return entry.Tenant + "/" + (string?)payload?["recordType"] + "/" + (string?)payload?["recordId"];
+    }
+
     public Task ExecuteAsync(OutboxEntry entry, CancellationToken cancellationToken) =>
         entry.Kind == ActionsKind ? executor.ExecuteAsync(entry, cancellationToken) : Task.CompletedTask;
 
