@@ -89,4 +89,35 @@ public sealed class SampleScheduleTests : IAsyncLifetime
         await _crm.Client.Rules.DisableAsync("weekly-pipeline-review");
         Assert.Empty(await _crm.Store.Coordination.GetTimersOfStreamAsync(_crm.Client.Tenant, StreamIds.Rules, Ct));
     }
+
+    [Fact]
+    public async Task A_missed_first_response_fires_the_breach_rule_once_even_across_a_restart()
+    {
+        await _crm.Client.ChangeSettingsAsync(new GeneralSettingsChange { BusinessHours = [] }); // open round the clock
+        await _crm.Client.DefineSlaTargetAsync(new SlaTarget { QueueId = SlaTarget.AnyQueue, FirstResponseMinutes = 60 });
+        await SampleRules.SaveAsync(_crm.Client, "sla-breach");
+        var late = await _crm.Client.CreateAsync(RecordTypes.Case, new JsonObject { ["subject"] = "Invoice wrong" });
+        var answered = await _crm.Client.CreateAsync(RecordTypes.Case, new JsonObject { ["subject"] = "Login help" });
+        await _crm.Client.RecordCaseResponseAsync(answered.Id);
+        var due = DateTimeOffset.Parse((string)late.Fields["sla"]!["firstResponse"]!["dueAt"]!, System.Globalization.CultureInfo.InvariantCulture);
+
+        await _crm.RestartAsync(Ct);
+        _clock.SetUtcNow(due.AddSeconds(1));
+
+        var urgent = await EventuallyAsync(late.Id, c => (string?)c.Fields["priority"] == "urgent");
+        Assert.Contains("sla-breached", urgent.Fields["tags"]!.AsArray().Select(t => (string?)t));
+        await Eventually.TrueAsync(async () =>
+            (await _crm.Client.QueryAsync(RecordTypes.Task, new RecordQuery { Filter = Filter.Eq("title", "First response overdue: Invoice wrong") })).Items.Count == 1);
+        await LetTheSchedulerScanAsync();
+        Assert.Single((await _crm.Client.GetHistoryAsync(RecordTypes.Case, late.Id)).Items, e => e.Type == "case.slaBreached");
+        Assert.Single((await _crm.Client.QueryAsync(RecordTypes.Task, new RecordQuery())).Items);
+        Assert.Equal("normal", (string?)(await _crm.Client.GetAsync(RecordTypes.Case, answered.Id))!.Fields["priority"]);
+    }
+
+    private async Task<CrmRecord> EventuallyAsync(string id, Func<CrmRecord, bool> condition)
+    {
+        CrmRecord? record = null;
+        await Eventually.TrueAsync(async () => (record = await _crm.Client.GetAsync(RecordTypes.Case, id)) is not null && condition(record));
+        return record!;
+    }
 }
