@@ -25,17 +25,7 @@ public sealed class SampleScheduleTests : IAsyncLifetime
         Directory.Delete(_directory, recursive: true);
     }
 
-    private TimerScheduler Scheduler => _crm.Services.GetRequiredService<CoordinationRuntime>().Timers;
-
-    private async Task LetTheSchedulerScanAsync()
-    {
-        var target = Scheduler.Passes + 2;
-        await Eventually.TrueAsync(() =>
-        {
-            _clock.Advance(TimeSpan.FromMilliseconds(100));
-            return Task.FromResult(Scheduler.Passes >= target);
-        });
-    }
+    private Task LetTheSchedulerScanAsync() => _crm.LetTheSchedulerScanAsync(_clock);
 
     [Fact]
     public async Task An_unresolved_case_is_escalated_after_four_hours_and_a_resolved_one_is_not()

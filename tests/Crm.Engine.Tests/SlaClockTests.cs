@@ -39,18 +39,7 @@ public sealed class SlaClockTests : IAsyncLifetime
     private Task<CrmTestEngine> StartAsync() =>
         CrmTestEngine.StartAsync(_directory, o => o.Coordination.TimeProvider = _clock, cancellationToken: TestContext.Current.CancellationToken);
 
-    private TimerScheduler Scheduler => _crm.Services.GetRequiredService<CoordinationRuntime>().Timers;
-
-    /// <summary>Moves the scheduler's clock forward in small steps until it has scanned for due timers twice more.</summary>
-    private async Task LetTheSchedulerScanAsync()
-    {
-        var target = Scheduler.Passes + 2;
-        await Eventually.TrueAsync(() =>
-        {
-            _clock.Advance(TimeSpan.FromMilliseconds(100));
-            return Task.FromResult(Scheduler.Passes >= target);
-        });
-    }
+    private Task LetTheSchedulerScanAsync() => _crm.LetTheSchedulerScanAsync(_clock);
 
     private async Task<CrmRecord> CaseAsync(string id) => (await Crm.GetAsync(RecordTypes.Case, id))!;
 

@@ -39,7 +39,7 @@ internal abstract partial class RecordGrain
         {
             foreach (var rule in rules.For(RuleStage.Validate, trigger))
             {
-                var outcome = await Rules.EvaluateSyncAsync(rule, Input(e, trigger, before, after, depth));
+                var outcome = await Rules.EvaluateSyncAsync(rule, RuleTriggers.Input(e, trigger, Type, Id, before, after));
                 foreach (var action in outcome.Actions)
                 {
                     if (action.Kind != RuleActionKinds.Reject) throw new RuleFailedException(rule.Id, rule.Version, $"act.{action.Kind} cannot be used in a validate rule");
@@ -56,7 +56,7 @@ internal abstract partial class RecordGrain
         {
             foreach (var rule in rules.For(RuleStage.Enrich, trigger))
             {
-                var outcome = await Rules.EvaluateSyncAsync(rule, Input(e, trigger, before, State.View(s), depth));
+                var outcome = await Rules.EvaluateSyncAsync(rule, RuleTriggers.Input(e, trigger, Type, Id, before, State.View(s)));
                 var count = batch.Events.Count;
                 var rewritten = false;
                 batch.Attribution = (rule.Actor, RuleCausation.Format(e.EventId, depth + 1));
@@ -86,22 +86,6 @@ internal abstract partial class RecordGrain
             }
         }
     }
-
-    private RuleEvent Input(CrmEvent e, RuleTrigger trigger, JsonObject? before, JsonObject after, int depth) => new()
-    {
-        Trigger = trigger.Name,
-        Tenant = Tenant,
-        RecordType = Type,
-        RecordId = Id,
-        EventId = e.EventId,
-        Time = e.Time,
-        Actor = e.Actor.ToString(),
-        Before = before,
-        After = after,
-        Changes = trigger.Changes,
-        Payload = trigger.Payload,
-        Depth = depth,
-    };
 
     /// <summary>
     /// Adds the events for what a rule asks of this record: field changes, tags and assignment (one update), lead

@@ -43,7 +43,7 @@ internal sealed class RuleLabGrain(IEventStore store, RuleCompiler compiler, Eng
         var after = state.View(tenantSettings);
         var triggers = RuleTriggers.For(request.RecordType, e.Type, EventUpcaster.Payload(e));
         var evaluations = triggers.Where(rule.Hears)
-            .Select(t => Evaluate(rule, Input(e, t, request.RecordType, request.RecordId, before, after)))
+            .Select(t => Evaluate(rule, RuleTriggers.Input(e, t, request.RecordType, request.RecordId, before, after)))
             .ToList();
         return new RuleDryRun { Rule = rule.Definition, EventId = e.EventId, EventType = e.Type, Triggers = [.. triggers.Select(t => t.Name)], Evaluations = evaluations };
     }
@@ -84,7 +84,7 @@ internal sealed class RuleLabGrain(IEventStore store, RuleCompiler compiler, Eng
                 var (before, after) = await states.AroundAsync(e, type, id, tenantSettings, CancellationToken.None);
                 foreach (var (trigger, rule) in hits)
                 {
-                    var evaluation = Evaluate(rule, Input(e, trigger, type, id, before, after));
+                    var evaluation = Evaluate(rule, RuleTriggers.Input(e, trigger, type, id, before, after));
                     tally[rule].Add(evaluation);
                     if (evaluation.Matched && samples.Count < request.MaxSamples) samples.Add(evaluation);
                 }
@@ -143,13 +143,6 @@ internal sealed class RuleLabGrain(IEventStore store, RuleCompiler compiler, Eng
             ?? throw new RecordNotFoundException("rule", ruleId);
         return compiler.Activate(saved, Tenant);
     }
-
-    private RuleEvent Input(CrmEvent e, RuleTrigger trigger, string type, string id, System.Text.Json.Nodes.JsonObject? before, System.Text.Json.Nodes.JsonObject after) => new()
-    {
-        Trigger = trigger.Name, Tenant = Tenant, RecordType = type, RecordId = id, EventId = e.EventId, Time = e.Time,
-        Actor = e.Actor.ToString(), Before = before, After = after, Changes = trigger.Changes, Payload = trigger.Payload,
-        Depth = RuleCausation.Depth(e.CausationId),
-    };
 
     private static RuleEvaluation Evaluate(ActiveRule rule, RuleEvent e)
     {

@@ -16,8 +16,10 @@ public static class RuleCausation
     public static int Depth(string? causationId)
     {
         if (causationId is null) return 0;
-        var hash = causationId.LastIndexOf('#');
-        return hash > 0 && int.TryParse(causationId.AsSpan(hash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var depth) ? depth : 0;
+        var hash = causationId.IndexOf('#');
+        // Only "<event id>#<depth>": a timer's id ("case/c1#42") also holds a '#'.
+        return hash > 0 && Guid.TryParse(causationId.AsSpan(0, hash), out _)
+            && int.TryParse(causationId.AsSpan(hash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var depth) ? depth : 0;
     }
 
     /// <summary>The triggering event's id in a rule's causation id, or null.</summary>

@@ -49,11 +49,7 @@ internal sealed class RuleReactor(IEventStore store, RulePipeline pipeline, Tena
             var depth = RuleCausation.Depth(e.CausationId);
             foreach (var (trigger, rule) in hits)
             {
-                var input = new RuleEvent
-                {
-                    Trigger = trigger.Name, Tenant = e.Tenant, RecordType = type, RecordId = id, EventId = e.EventId, Time = e.Time,
-                    Actor = e.Actor.ToString(), Before = before, After = after, Changes = trigger.Changes, Payload = trigger.Payload, Depth = depth,
-                };
+                var input = RuleTriggers.Input(e, trigger, type, id, before, after);
                 var outcome = await pipeline.TryEvaluateAsync(rule, input, disabled);
                 if (outcome is not { Matched: true, Actions.Count: > 0 }) continue;
 
@@ -88,11 +84,7 @@ internal sealed class RuleReactor(IEventStore store, RulePipeline pipeline, Tena
         var rule = rules.Scheduled.FirstOrDefault(r => r.Id == (string?)payload["rule"]);
         if (rule is null) return; // disabled or deleted since the timer was set
         var trigger = new RuleTrigger(RuleTriggers.Schedule, [], new JsonObject { ["occurrence"] = payload["occurrence"]?.DeepClone(), ["cron"] = payload["cron"]?.DeepClone() });
-        var input = new RuleEvent
-        {
-            Trigger = trigger.Name, Tenant = e.Tenant, RecordType = "", RecordId = "", EventId = e.EventId, Time = e.Time,
-            Actor = e.Actor.ToString(), Before = null, After = [], Changes = trigger.Changes, Payload = trigger.Payload, Depth = 0,
-        };
+        var input = RuleTriggers.Input(e, trigger, "", "", null, []);
         var outcome = await pipeline.TryEvaluateAsync(rule, input, disabled);
         if (outcome is not { Matched: true, Actions.Count: > 0 }) return;
         if (outcome.Actions.FirstOrDefault(a => !RecordFreeActions.Contains(a.Kind)) is { } bad)

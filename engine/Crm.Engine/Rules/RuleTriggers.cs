@@ -71,6 +71,23 @@ internal static class RuleTriggers
         return result;
     }
 
+    /// <summary>What a rule sees of <paramref name="e"/> raising <paramref name="trigger"/> on a record (type and id empty for a schedule).</summary>
+    public static RuleEvent Input(CrmEvent e, RuleTrigger trigger, string recordType, string recordId, JsonObject? before, JsonObject after) => new()
+    {
+        Trigger = trigger.Name,
+        Tenant = e.Tenant,
+        RecordType = recordType,
+        RecordId = recordId,
+        EventId = e.EventId,
+        Time = e.Time,
+        Actor = e.Actor.ToString(),
+        Before = before,
+        After = after,
+        Changes = trigger.Changes,
+        Payload = trigger.Payload,
+        Depth = RuleCausation.Depth(e.CausationId),
+    };
+
     /// <summary>Whether a rule listening to <paramref name="on"/> (and <paramref name="fields"/>) hears <paramref name="trigger"/>.</summary>
     public static bool Hears(string on, IReadOnlyList<string> fields, RuleTrigger trigger)
     {
