@@ -26,15 +26,16 @@ public sealed class ClusterRuleTests(ThreeNodeCluster cluster)
     private static string Tagger(string tag) =>
         $$"""export default { on: "contact.created", stage: "enrich", then: (e, act) => act.addTag("{{tag}}") };""";
 
+    /// <summary>Probes until <paramref name="condition"/> holds; returns when the probe that saw it was sent.</summary>
     private async Task<TimeSpan> UntilAsync(Func<Task<bool>> condition, Stopwatch since)
     {
-        while (!await condition())
+        while (true)
         {
+            var sentAt = since.Elapsed;
+            if (await condition()) return sentAt;
             Assert.True(since.Elapsed < TimeSpan.FromSeconds(10), "the cluster never agreed");
             await Task.Delay(20, Cancel);
         }
-
-        return since.Elapsed;
     }
 
     private async Task<string?> FirstTagOfNewContactAsync(int node, string key)
