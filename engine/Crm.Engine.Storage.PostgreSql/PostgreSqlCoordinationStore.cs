@@ -207,6 +207,17 @@ internal sealed class PostgreSqlCoordinationStore(NpgsqlDataSource dataSource, s
         }, cancellationToken);
     }
 
+    public async Task<bool> ReplayOutboxAsync(string subscription, long id, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(subscription);
+        await using var command = dataSource.CreateCommand(
+            $"UPDATE {schema}.outbox SET status = 0, attempts = 0, next_attempt_at = @next, completed_at = NULL WHERE id = @id AND subscription = @s AND status = 2");
+        command.Parameters.AddWithValue("s", subscription);
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("next", now.UtcTicks);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
     public Task<IReadOnlyList<OutboxEntry>> ListOutboxAsync(string subscription, long afterId, int maxCount, CancellationToken cancellationToken = default) =>
         ReadOutboxAsync(
             $"SELECT {OutboxColumns} FROM {schema}.outbox WHERE subscription = @s AND id > @x ORDER BY id LIMIT @max",

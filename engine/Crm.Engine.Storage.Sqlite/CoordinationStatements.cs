@@ -15,6 +15,7 @@ internal sealed class CoordinationStatements : PreparedStatementSet
     private readonly PreparedStatement _insertOutbox;
     private readonly PreparedStatement _outboxOutcome;
     private readonly PreparedStatement _pruneOutbox;
+    private readonly PreparedStatement _replayOutbox;
     private readonly PreparedStatement _effectApplied;
     private readonly PreparedStatement _insertEffect;
     private readonly PreparedStatement _timerDue;
@@ -52,6 +53,9 @@ internal sealed class CoordinationStatements : PreparedStatementSet
         _pruneOutbox = Prepare(
             "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE subscription = $s AND status = 1 AND completed_at < $x ORDER BY id LIMIT $max)",
             "$s", "$x", "$max");
+        _replayOutbox = Prepare(
+            "UPDATE outbox SET status = 0, attempts = 0, next_attempt_at = $next, completed_at = NULL WHERE id = $id AND subscription = $s AND status = 2",
+            "$s", "$id", "$next");
         _effectApplied = Prepare("SELECT 1 FROM effects WHERE effect_key = $k", "$k");
         _insertEffect = Prepare("INSERT INTO effects (effect_key, tenant, stream_id, position) VALUES ($k, $t, $s, $p)", "$k", "$t", "$s", "$p");
         _timerDue = Prepare("SELECT due_at FROM timers WHERE tenant = $t AND stream_id = $s AND name = $n", "$t", "$s", "$n");
@@ -110,6 +114,9 @@ internal sealed class CoordinationStatements : PreparedStatementSet
             .Bind(3, outcome.Error)
             .Bind(4, outcome.Status == OutboxStatus.Pending ? null : outcome.Now.UtcTicks)
             .Execute();
+
+    public bool ReplayOutbox(string subscription, long id, long now) =>
+        _replayOutbox.Bind(0, subscription).Bind(1, id).Bind(2, now).Execute() == 1;
 
     public int PruneOutbox(string subscription, long completedBefore, int maxCount) =>
         _pruneOutbox.Bind(0, subscription).Bind(1, completedBefore).Bind(2, (long)maxCount).Execute();

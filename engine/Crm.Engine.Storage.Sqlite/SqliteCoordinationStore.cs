@@ -111,6 +111,12 @@ internal sealed class SqliteCoordinationStore(GroupCommitWriter writer, ReadConn
         return writer.Enqueue(s => s.Coordination.CheckFence(fence), s => s.Coordination.PruneOutbox(subscription, completedBefore.UtcTicks, maxCount), cancellationToken);
     }
 
+    public Task<bool> ReplayOutboxAsync(string subscription, long id, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(subscription);
+        return writer.Enqueue(_ => { }, s => s.Coordination.ReplayOutbox(subscription, id, now.UtcTicks), cancellationToken);
+    }
+
     public Task<IReadOnlyList<OutboxEntry>> ListOutboxAsync(string subscription, long afterId, int maxCount, CancellationToken cancellationToken = default) =>
         ReadOutboxAsync(
             $"SELECT {OutboxColumns} FROM outbox WHERE subscription = $s AND id > $x ORDER BY id LIMIT $max",

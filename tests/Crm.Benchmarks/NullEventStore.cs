@@ -57,6 +57,8 @@ internal sealed class NoLeases : ICoordinationStore
 
     public Task<int> PruneOutboxAsync(LeaseFence fence, string subscription, DateTimeOffset completedBefore, int maxCount, CancellationToken cancellationToken = default) => throw Unsupported();
 
+    public Task<bool> ReplayOutboxAsync(string subscription, long id, DateTimeOffset now, CancellationToken cancellationToken = default) => throw Unsupported();
+
     public Task<IReadOnlyList<OutboxEntry>> ListOutboxAsync(string subscription, long afterId, int maxCount, CancellationToken cancellationToken = default) => throw Unsupported();
 
     public Task<IReadOnlyList<DurableTimer>> GetDueTimersAsync(DateTimeOffset upTo, int maxCount, CancellationToken cancellationToken = default) => throw Unsupported();

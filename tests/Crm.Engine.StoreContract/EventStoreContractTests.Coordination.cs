@@ -168,6 +168,27 @@ public abstract partial class EventStoreContractTests
     }
 
     [Fact]
+    public async Task A_dead_letter_is_replayed_as_a_fresh_pending_row_and_nothing_else_is()
+    {
+        var work = (await NewStoreAsync()).Coordination;
+        var fence = (await work.TryAcquireLeaseAsync("subscription/s1", "node-a", T0, LeaseTime, Ct))!;
+        await work.CommitDecisionAsync(new SubscriptionDecision(fence, "s1", 1, [Outbox("dead"), Outbox("done"), Outbox("waiting")], T0), Ct);
+        var rows = await work.ListOutboxAsync("s1", 0, 10, Ct);
+        await work.RecordOutboxOutcomeAsync(fence, new OutboxOutcome(rows[0].Id, OutboxStatus.Failed, T0, Error: "gave up"), Ct);
+        await work.RecordOutboxOutcomeAsync(fence, new OutboxOutcome(rows[1].Id, OutboxStatus.Done, T0), Ct);
+
+        Assert.False(await work.ReplayOutboxAsync("s1", rows[1].Id, T0.AddMinutes(1), Ct)); // done
+        Assert.False(await work.ReplayOutboxAsync("s1", rows[2].Id, T0.AddMinutes(1), Ct)); // still pending
+        Assert.False(await work.ReplayOutboxAsync("other", rows[0].Id, T0.AddMinutes(1), Ct));
+        Assert.True(await work.ReplayOutboxAsync("s1", rows[0].Id, T0.AddMinutes(1), Ct));
+
+        var replayed = (await work.ListOutboxAsync("s1", 0, 10, Ct))[0];
+        Assert.Equal((OutboxStatus.Pending, 0, (DateTimeOffset?)null), (replayed.Status, replayed.Attempts, replayed.CompletedAt));
+        Assert.Equal(["dead", "waiting"], (await work.GetDueOutboxAsync("s1", T0.AddMinutes(1), 10, Ct)).Select(e => e.Key).Order());
+        Assert.False(await work.ReplayOutboxAsync("s1", rows[0].Id, T0.AddMinutes(2), Ct));
+    }
+
+    [Fact]
     public async Task Timers_are_scheduled_replaced_and_cancelled_by_the_appends_of_their_stream()
     {
         var store = await NewStoreAsync();

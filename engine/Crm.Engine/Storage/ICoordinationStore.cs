@@ -47,6 +47,12 @@ public interface ICoordinationStore
     /// <exception cref="LeaseLostException">The lease moved on; nothing was deleted.</exception>
     Task<int> PruneOutboxAsync(LeaseFence fence, string subscription, DateTimeOffset completedBefore, int maxCount, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Puts a failed outbox row (a dead letter) back to pending, due at <paramref name="now"/> with its attempts
+    /// counted from zero; false when there is no failed row with that id in the subscription.
+    /// </summary>
+    Task<bool> ReplayOutboxAsync(string subscription, long id, DateTimeOffset now, CancellationToken cancellationToken = default);
+
     /// <summary>Outbox rows of a subscription in any state (for operators and audits), oldest first.</summary>
     Task<IReadOnlyList<OutboxEntry>> ListOutboxAsync(string subscription, long afterId, int maxCount, CancellationToken cancellationToken = default);
 
