@@ -14,6 +14,9 @@ public interface ICrmClient
     /// <summary>Who this client's writes are attributed to by default.</summary>
     Actor Actor { get; }
 
+    /// <summary>The tenant's outbound messages: consent-checked sending, the suppression list, dead letters.</summary>
+    Messaging.ICrmMessages Messages { get; }
+
     /// <summary>The tenant's rules: authoring, versions, dry-runs and backtests.</summary>
     Rules.ICrmRules Rules { get; }
 

@@ -104,7 +104,7 @@ public sealed class ReactRuleTests : IAsyncLifetime
     public async Task A_consented_message_is_sent_once_with_a_stable_id_and_logged_on_the_timeline()
     {
         var nora = await _crm.Client.CreateAsync(RecordTypes.Contact, new JsonObject { ["firstName"] = "Nora", ["email"] = "nora@example.com" });
-        await _crm.Client.SetConsentAsync(nora.Id, new ConsentChange { Purpose = "newsletter", Channel = "email", Status = ConsentStatus.Granted, Source = "signup form" });
+        var grant = await _crm.Client.SetConsentAsync(nora.Id, new ConsentChange { Purpose = "newsletter", Channel = "email", Status = ConsentStatus.Granted, Source = "signup form" });
         await _crm.Client.UpdateAsync(RecordTypes.Contact, nora.Id, new JsonObject { ["tags"] = new JsonArray("welcome") });
 
         var email = Assert.Single(await TimelineInteractionsAsync(nora.Id, 1));
@@ -116,20 +116,29 @@ public sealed class ReactRuleTests : IAsyncLifetime
         Assert.Equal("nora@example.com", sent.To);
         Assert.Equal("newsletter", sent.Purpose);
         Assert.Equal((string?)email.Fields["messageId"], sent.MessageId);
-        Assert.Equal("rule:welcome@1", sent.RequestedBy);
+        Assert.Equal(grant.EventId, sent.ConsentEventId);
+
+        var history = (await _crm.Client.GetHistoryAsync(RecordTypes.Contact, nora.Id)).Items;
+        Assert.Equal(Actor.Rule("welcome", 1), history.Single(e => e.Type == "contact.messageRequested").Actor);
+        var outcome = JsonNode.Parse(history.Single(e => e.Type == "contact.messageSent").PayloadJson)!;
+        Assert.Equal(sent.MessageId, (string?)outcome["messageId"]);
+        Assert.Equal(grant.EventId.ToString("D"), (string?)outcome["consent"]!["eventId"]);
     }
 
     [Fact]
-    public async Task Without_consent_nothing_is_sent_and_the_timeline_says_why()
+    public async Task Without_consent_nothing_is_sent_and_the_history_says_why()
     {
         var will = await _crm.Client.CreateAsync(RecordTypes.Contact, new JsonObject { ["firstName"] = "Will", ["email"] = "will@example.com" });
         await _crm.Client.UpdateAsync(RecordTypes.Contact, will.Id, new JsonObject { ["tags"] = new JsonArray("welcome") });
 
-        var note = Assert.Single(await TimelineInteractionsAsync(will.Id, 1));
-        Assert.Equal("note", (string?)note.Fields["kind"]);
-        Assert.StartsWith("Message not sent:", (string?)note.Fields["subject"]);
-        Assert.Contains("newsletter", (string?)note.Fields["body"]);
+        CrmEvent? blocked = null;
+        await Eventually.TrueAsync(async () =>
+            (blocked = (await _crm.Client.GetHistoryAsync(RecordTypes.Contact, will.Id)).Items.SingleOrDefault(e => e.Type == "contact.messageBlocked")) is not null);
+        var reason = (string?)JsonNode.Parse(blocked!.PayloadJson)!["reason"];
+        Assert.Contains("newsletter", reason);
         lock (_email.Sent) Assert.DoesNotContain(_email.Sent, m => m.ContactId == will.Id);
+        Assert.DoesNotContain((await _crm.Client.QueryAsync(RecordTypes.Interaction, new RecordQuery { Limit = 100 })).Items,
+            i => i.Links.Any(l => l.TargetId == will.Id));
     }
 
     private async Task<List<CrmRecord>> TimelineInteractionsAsync(string contactId, int atLeast)

@@ -20,6 +20,7 @@ internal sealed class CrmClient : ICrmClient
     public string Tenant { get; }
     public Actor Actor { get; }
     public Rules.ICrmRules Rules => new CrmRules(_grains, Tenant, Actor);
+    public Messaging.ICrmMessages Messages => new CrmMessages(_grains, Tenant, Actor);
 
     public ICrmClient ForTenant(string tenant, Actor? actor = null) => new CrmClient(_grains, tenant, actor ?? Actor);
 

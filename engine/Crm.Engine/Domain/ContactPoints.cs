@@ -63,4 +63,12 @@ public static class ContactPoints
             if (dialled != national && dialled != digits) yield return dialled;
         }
     }
+
+    /// <summary>An address as a channel knows it: emails lower-case, phone channels E.164, others trimmed; null when invalid.</summary>
+    public static string? NormalizeAddress(string channel, string address, string defaultRegion) => channel switch
+    {
+        Channels.Email => NormalizeEmail(address),
+        Channels.Sms or Channels.Phone or "whatsapp" => NormalizePhone(address, defaultRegion),
+        _ => string.IsNullOrWhiteSpace(address) ? null : address.Trim(),
+    };
 }

@@ -50,6 +50,22 @@ public static class EventTypes
     /// <summary>Timer events belong to the record's stream but do not change the record itself.</summary>
     public static bool IsTimerEvent(string type) => type is TimerScheduled or TimerCancelled or TimerFired;
 
+    /// <summary>A message to the contact was queued (with its filled-in text); its outcome follows.</summary>
+    public const string MessageRequested = "contact.messageRequested";
+
+    /// <summary>A queued message went out through its channel's connector, under the consent named.</summary>
+    public const string MessageSent = "contact.messageSent";
+
+    /// <summary>A queued message was not sent: no consent, a suppressed address, no address.</summary>
+    public const string MessageBlocked = "contact.messageBlocked";
+
+    /// <summary>A queued message could not be delivered (permanently, or after its retries).</summary>
+    public const string MessageFailed = "contact.messageFailed";
+
+    /// <summary>An address went on a tenant's suppression list (suppressions stream).</summary>
+    public const string SuppressionAdded = "suppression.added";
+    public const string SuppressionRemoved = "suppression.removed";
+
     /// <summary>A contact's lead score or its breakdown changed.</summary>
     public const string ScoreChanged = "contact.scoreChanged";
 

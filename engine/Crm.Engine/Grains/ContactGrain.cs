@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Crm.Engine.Grains;
 
 /// <summary>A contact: fields plus its consent ledger per address × purpose × channel.</summary>
-internal sealed class ContactGrain(IEventStore store, TenantSettingsProvider settings, TimeProvider time, ILogger<ContactGrain> logger)
+internal sealed partial class ContactGrain(IEventStore store, TenantSettingsProvider settings, TimeProvider time, ILogger<ContactGrain> logger)
     : RecordGrain(RecordTypes.Contact, store, settings, time, logger), IContactGrain
 {
     private static readonly TimeSpan FutureTolerance = TimeSpan.FromMinutes(5);
@@ -83,12 +83,8 @@ internal sealed class ContactGrain(IEventStore store, TenantSettingsProvider set
         return State.Consent.Decide(normalized, purpose, channel, basis, at);
     }
 
-    private static string? NormalizeAddress(string channel, string address, TenantSettings s) => channel switch
-    {
-        Channels.Email => ContactPoints.NormalizeEmail(address),
-        Channels.Sms or Channels.Phone or "whatsapp" => ContactPoints.NormalizePhone(address, s.DefaultPhoneRegion),
-        _ => address.Trim(),
-    };
+    private static string? NormalizeAddress(string channel, string address, TenantSettings s) =>
+        ContactPoints.NormalizeAddress(channel, address, s.DefaultPhoneRegion);
 
     private HashSet<string> AddressesOn(string channel)
     {

@@ -43,6 +43,12 @@ public interface IContactGrain : IRecordGrain
     [Alias("SetConsent")] Task<ConsentEntry> SetConsentAsync(ConsentChange change, WriteOptions options);
     [Alias("GetConsent")] Task<IReadOnlyList<ConsentEntry>> GetConsentAsync(DateTimeOffset? asOf);
     [Alias("MayContact")] Task<ConsentDecision> MayContactAsync(string address, string purpose, string channel, DateTimeOffset? at);
+
+    /// <summary>Fills in a message's templates and queues it (<c>contact.messageRequested</c>); answers its id.</summary>
+    [Alias("RequestMessage")] Task<string> RequestMessageAsync(Messaging.MessageRequest request, WriteOptions options);
+
+    /// <summary>Records what became of a queued message: <c>contact.messageSent</c>, <c>messageBlocked</c> or <c>messageFailed</c>.</summary>
+    [Alias("RecordMessageOutcome")] Task RecordMessageOutcomeAsync(string eventType, string payloadJson, WriteOptions options);
 }
 
 [Alias("crm.ICaseGrain")]
@@ -124,4 +130,22 @@ public interface IRuleLabGrain : IGrainWithStringKey
 
     [Alias("DryRun")] Task<RuleDryRun> DryRunAsync(RuleDryRunRequest request);
     [Alias("Backtest")] Task<RuleBacktest> BacktestAsync(RuleBacktestRequest request);
+}
+
+/// <summary>A tenant's suppression list (key: tenant id): addresses a channel must not use again.</summary>
+[Alias("crm.ISuppressionListGrain")]
+public interface ISuppressionListGrain : IGrainWithStringKey
+{
+    [Alias("List")] Task<IReadOnlyList<Messaging.Suppression>> ListAsync(string? channel);
+    [Alias("Find")] Task<Messaging.Suppression?> FindAsync(string channel, string address);
+    [Alias("Add")] Task<Messaging.Suppression> AddAsync(string channel, string address, string reason, WriteOptions options);
+    [Alias("Remove")] Task<bool> RemoveAsync(string channel, string address, WriteOptions options);
+}
+
+/// <summary>A tenant's dead letters (key: tenant id): listed from the message outbox, and replayed.</summary>
+[Alias("crm.IMessageDeskGrain")]
+public interface IMessageDeskGrain : IGrainWithStringKey
+{
+    [Alias("DeadLetters")] Task<IReadOnlyList<Messaging.DeadLetter>> DeadLettersAsync();
+    [Alias("Replay")] Task<bool> ReplayAsync(long id);
 }

@@ -53,6 +53,7 @@ public static class CrmEngineHostingExtensions
         RecordIdsGuard(options.DefaultTenant);
         options.Coordination.Validate();
         options.Rules.Validate();
+        options.Messaging.Validate();
         var services = silo.Services;
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
@@ -64,6 +65,10 @@ public static class CrmEngineHostingExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Coordination.CoordinationRuntime>());
         services.AddSingleton<TenantSettingsProvider>();
         services.AddCrmRulesRuntime(options.Rules);
+        services.AddSingleton(options.Messaging);
+        services.AddSingleton<Messaging.MessageThrottle>();
+        services.AddSingleton<Messaging.UnsubscribeLinks>();
+        services.AddSingleton<Coordination.ILogConsumer, Messaging.MessageDispatcher>();
         services.AddSingleton<Access.AccessDirectory>();
         if (options.StoreIsShared)
         {

@@ -13,10 +13,9 @@ namespace Crm.Engine.Rules;
 /// depth) as causation, and an effect key derived from the outbox row, so a retry after a crash applies nothing twice;
 /// records it creates get ids derived from the same key. Messages and webhooks carry the key downstream.
 /// </summary>
-internal sealed class RuleActionExecutor(IGrainFactory grains, ICrmClient crm, RuleOptions options, IEnumerable<IMessageConnector> connectors)
+internal sealed class RuleActionExecutor(IGrainFactory grains, ICrmClient crm, RuleOptions options)
 {
     private static readonly HttpClient Http = new();
-    private readonly Dictionary<string, IMessageConnector> _connectors = connectors.GroupBy(c => c.Channel).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
 
     private sealed record Decision(string Key, string Tenant, string RuleId, int Version, Guid EventId, string Trigger, string RecordType, string RecordId, int Depth)
     {
@@ -141,62 +140,24 @@ internal sealed class RuleActionExecutor(IGrainFactory grains, ICrmClient crm, R
     }
 
     /// <summary>
-    /// Sends through the channel's connector when consent allows, and records the outcome on the contact's timeline:
-    /// the message as an outbound interaction, or a note saying why it was not sent.
+    /// Queues the message on the contact through the one outbound path (consent, suppression, pace, connector,
+    /// outcome in the contact's history); its id is derived from the row, so a retry queues nothing twice.
     /// </summary>
     private async Task SendAsync(ICrmClient client, Decision d, JsonObject args, string step, CancellationToken cancellationToken)
     {
-        var channel = (string?)args["channel"] ?? "email";
-        var purpose = (string?)args["purpose"] ?? "marketing";
-        var contactId = (string?)args["contactId"] ?? await ContactOfAsync(client, d, cancellationToken);
-        var contact = contactId is null ? null : await client.GetAsync(RecordTypes.Contact, contactId, cancellationToken: cancellationToken);
-        if (contact is null)
+        var contactId = (string?)args["contactId"] ?? await ContactOfAsync(client, d, cancellationToken)
+            ?? throw new ValidationException("contactId", $"the {d.RecordType} '{d.RecordId}' has no contact to send to");
+        await client.Messages.SendAsync(contactId, new MessageRequest
         {
-            throw new ValidationException("contactId", $"the {d.RecordType} '{d.RecordId}' has no contact to send to");
-        }
-
-        var to = (string?)args["to"] ?? (string?)contact.Fields[channel == "email" ? "email" : "phone"];
-        var messageId = d.Key + "/" + step;
-        var decision = to is null
-            ? new ConsentDecision { Allowed = false, Status = ConsentStatus.Unknown, Reason = $"the contact has no address on {channel}" }
-            : await client.MayContactAsync(contact.Id, to, purpose, channel, cancellationToken: cancellationToken);
-
-        var interaction = new JsonObject
-        {
-            ["direction"] = "outbound",
-            ["channel"] = channel,
-            ["messageId"] = messageId,
-        };
-        if (decision.Allowed)
-        {
-            var message = new OutboundMessage
-            {
-                MessageId = messageId, Tenant = d.Tenant, Channel = channel, Purpose = purpose, ContactId = contact.Id, To = to!,
-                Subject = (string?)args["subject"], Body = (string?)args["body"] ?? "", RequestedBy = d.Actor.ToString(),
-            };
-            if (_connectors.TryGetValue(channel, out var connector)) await connector.SendAsync(message, cancellationToken);
-            interaction["kind"] = channel is "email" or "sms" ? channel : "note";
-            interaction["subject"] = message.Subject ?? $"Message on {channel}";
-            interaction["body"] = message.Body;
-        }
-        else
-        {
-            interaction["kind"] = "note";
-            interaction["subject"] = $"Message not sent: {decision.Reason}";
-            interaction["body"] = $"A {channel} message for {purpose} ({args["subject"]}) was not sent to {to ?? "(no address)"}: {decision.Reason}."
-                + (decision.DecidingEventId is { } proof ? $" Consent decision: event {proof}." : "");
-        }
-
-        var interactionId = RecordIds.FromKey(messageId + "/interaction");
-        try
-        {
-            await client.CreateAsync(RecordTypes.Interaction, interaction, interactionId, d.Write(step + "/interaction"), cancellationToken);
-        }
-        catch (RecordExistsException)
-        {
-        }
-
-        await client.LinkAsync(RecordTypes.Interaction, interactionId, new RecordLink(RecordTypes.Contact, contact.Id), d.Write(step + "/interaction/link"), cancellationToken);
+            Channel = (string?)args["channel"] ?? Channels.Email,
+            Purpose = (string?)args["purpose"] ?? "marketing",
+            To = (string?)args["to"],
+            Subject = (string?)args["subject"],
+            Body = (string?)args["body"] ?? "",
+            Html = (string?)args["html"],
+            DataJson = (args["data"] as JsonObject)?.ToJsonString(),
+            MessageId = d.Key + "/" + step,
+        }, d.Write(step), cancellationToken);
     }
 
     private static async Task<string?> ContactOfAsync(ICrmClient client, Decision d, CancellationToken cancellationToken)

@@ -139,4 +139,7 @@ public static class StreamIds
 
     /// <summary>The tenant's rules stream (every version of every rule).</summary>
     public const string Rules = "rules";
+
+    /// <summary>The tenant's suppression list.</summary>
+    public const string Suppressions = "suppressions";
 }
