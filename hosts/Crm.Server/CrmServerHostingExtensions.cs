@@ -50,6 +50,8 @@ public static class CrmServerHostingExtensions
             builder.Configuration.GetSection("Crm:Coordination").Bind(o.Coordination);
             // Cascade depth, failure tolerance, JavaScript limits and rule folders (Crm:Rules:MaxCascadeDepth, Folders:0, ...).
             builder.Configuration.GetSection("Crm:Rules").Bind(o.Rules);
+            // Pace of outbound messages and unsubscribe links (Crm:Messaging:PublicBaseUrl, LinkSecret, RatePerSecond:sms, ...).
+            builder.Configuration.GetSection("Crm:Messaging").Bind(o.Messaging);
             if (cluster.Provider == ClusterProvider.PostgreSql)
             {
                 o.UseCrmCluster(cluster, builder.Configuration);
@@ -160,6 +162,8 @@ public static class CrmServerHostingExtensions
         api.MapApprovals();
         api.MapAdmin();
         api.MapRules();
+        api.MapMessages();
+        app.MapUnsubscribe();
         return app;
     }
 
