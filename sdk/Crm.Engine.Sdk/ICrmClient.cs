@@ -17,6 +17,9 @@ public interface ICrmClient
     /// <summary>The tenant's outbound messages: consent-checked sending, the suppression list, dead letters.</summary>
     Messaging.ICrmMessages Messages { get; }
 
+    /// <summary>A plugin's own data in this tenant.</summary>
+    Plugins.ICrmPluginData PluginData(string plugin);
+
     /// <summary>The tenant's rules: authoring, versions, dry-runs and backtests.</summary>
     Rules.ICrmRules Rules { get; }
 

@@ -21,6 +21,7 @@ internal sealed class CrmClient : ICrmClient
     public Actor Actor { get; }
     public Rules.ICrmRules Rules => new CrmRules(_grains, Tenant, Actor);
     public Messaging.ICrmMessages Messages => new CrmMessages(_grains, Tenant, Actor);
+    public Plugins.ICrmPluginData PluginData(string plugin) => new CrmPluginData(_grains, Tenant, plugin, Actor);
 
     public ICrmClient ForTenant(string tenant, Actor? actor = null) => new CrmClient(_grains, tenant, actor ?? Actor);
 

@@ -66,6 +66,10 @@ public static class EventTypes
     public const string SuppressionAdded = "suppression.added";
     public const string SuppressionRemoved = "suppression.removed";
 
+    /// <summary>A plugin stored or removed a value of its own data (stream <c>plugin-data/{plugin}</c>).</summary>
+    public const string PluginDataSet = "plugin.dataSet";
+    public const string PluginDataRemoved = "plugin.dataRemoved";
+
     /// <summary>A contact's lead score or its breakdown changed.</summary>
     public const string ScoreChanged = "contact.scoreChanged";
 

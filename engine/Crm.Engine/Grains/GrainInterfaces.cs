@@ -149,3 +149,13 @@ public interface IMessageDeskGrain : IGrainWithStringKey
     [Alias("DeadLetters")] Task<IReadOnlyList<Messaging.DeadLetter>> DeadLettersAsync();
     [Alias("Replay")] Task<bool> ReplayAsync(long id);
 }
+
+/// <summary>A plugin's data in one tenant (key: <c>{tenant}/{plugin}</c>): JSON values by key, in a stream of their own.</summary>
+[Alias("crm.IPluginDataGrain")]
+public interface IPluginDataGrain : IGrainWithStringKey
+{
+    [Alias("List")] Task<IReadOnlyDictionary<string, string>> ListAsync();
+    [Alias("Get")] Task<string?> GetAsync(string key);
+    [Alias("Set")] Task SetAsync(string key, string valueJson, WriteOptions options);
+    [Alias("Remove")] Task<bool> RemoveAsync(string key, WriteOptions options);
+}

@@ -142,4 +142,7 @@ public static class StreamIds
 
     /// <summary>The tenant's suppression list.</summary>
     public const string Suppressions = "suppressions";
+
+    /// <summary>A plugin's own data in a tenant.</summary>
+    public static string ForPluginData(string plugin) => "plugin-data/" + plugin;
 }

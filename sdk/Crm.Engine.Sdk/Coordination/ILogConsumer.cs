@@ -6,7 +6,8 @@ namespace Crm.Engine.Coordination;
 /// A subscriber to the whole event log, run on one node of the cluster at a time. It first <em>decides</em> what a
 /// run of events calls for; the decision is stored as outbox rows together with the subscription's checkpoint, in
 /// one transaction. Each row is then <em>executed</em>, and retried until it succeeds, never decided again.
-/// Register one with <c>services.AddCrmLogConsumer&lt;T&gt;()</c>.
+/// Register one with <c>services.AddCrmLogConsumer&lt;T&gt;()</c> in an application, or
+/// <c>services.AddSingleton&lt;ILogConsumer, T&gt;()</c> in a plugin's <c>ConfigureServices</c>.
 /// </summary>
 public interface ILogConsumer
 {
