@@ -17,6 +17,9 @@ public interface ICrmClient
     /// <summary>The tenant's outbound messages: consent-checked sending, the suppression list, dead letters.</summary>
     Messaging.ICrmMessages Messages { get; }
 
+    /// <summary>The dead letters of one log subscription in this tenant.</summary>
+    Coordination.ICrmOutbox Outbox(string subscription);
+
     /// <summary>A plugin's own data in this tenant.</summary>
     Plugins.ICrmPluginData PluginData(string plugin);
 

@@ -23,6 +23,12 @@ internal sealed class CrmClient : ICrmClient
     public Messaging.ICrmMessages Messages => new CrmMessages(_grains, Tenant, Actor);
     public Plugins.ICrmPluginData PluginData(string plugin) => new CrmPluginData(_grains, Tenant, plugin, Actor);
 
+    public Coordination.ICrmOutbox Outbox(string subscription)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(subscription);
+        return new CrmOutbox(_grains, Tenant, subscription);
+    }
+
     public ICrmClient ForTenant(string tenant, Actor? actor = null) => new CrmClient(_grains, tenant, actor ?? Actor);
 
     public Task<CrmRecord> CreateAsync(string type, JsonObject fields, string? id = null, WriteOptions? options = null, CancellationToken cancellationToken = default)

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Crm.Engine.Domain;
 using Crm.Engine.Grains;
 using Crm.Engine.Messaging;
@@ -27,9 +28,26 @@ internal sealed class CrmMessages(IGrainFactory grains, string tenant, Actor act
     public Task<bool> UnsuppressAsync(string channel, string address, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
         Suppressions.RemoveAsync(channel, address, With(options));
 
-    public Task<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(CancellationToken cancellationToken = default) =>
-        grains.GetGrain<IMessageDeskGrain>(tenant).DeadLettersAsync();
+    public async Task<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(CancellationToken cancellationToken = default) =>
+        [.. (await Desk.DeadLettersAsync(MessageDispatcher.SubscriptionName)).Select(row =>
+        {
+            var p = JsonNode.Parse(row.PayloadJson)!;
+            return new DeadLetter
+            {
+                Id = row.Id,
+                MessageId = (string)p["messageId"]!,
+                ContactId = (string)p["contactId"]!,
+                Channel = (string)p["channel"]!,
+                To = (string?)p["to"] ?? "",
+                Subject = (string?)p["subject"],
+                Attempts = row.Attempts,
+                LastError = row.LastError,
+                FailedAt = row.CompletedAt,
+            };
+        })];
 
     public Task<bool> ReplayAsync(long deadLetterId, CancellationToken cancellationToken = default) =>
-        grains.GetGrain<IMessageDeskGrain>(tenant).ReplayAsync(deadLetterId);
+        Desk.ReplayAsync(MessageDispatcher.SubscriptionName, deadLetterId);
+
+    private IOutboxDeskGrain Desk => grains.GetGrain<IOutboxDeskGrain>(tenant);
 }

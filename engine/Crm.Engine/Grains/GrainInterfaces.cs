@@ -142,12 +142,12 @@ public interface ISuppressionListGrain : IGrainWithStringKey
     [Alias("Remove")] Task<bool> RemoveAsync(string channel, string address, WriteOptions options);
 }
 
-/// <summary>A tenant's dead letters (key: tenant id): listed from the message outbox, and replayed.</summary>
-[Alias("crm.IMessageDeskGrain")]
-public interface IMessageDeskGrain : IGrainWithStringKey
+/// <summary>A tenant's dead letters of the log subscriptions (key: tenant id): listed and replayed.</summary>
+[Alias("crm.IOutboxDeskGrain")]
+public interface IOutboxDeskGrain : IGrainWithStringKey
 {
-    [Alias("DeadLetters")] Task<IReadOnlyList<Messaging.DeadLetter>> DeadLettersAsync();
-    [Alias("Replay")] Task<bool> ReplayAsync(long id);
+    [Alias("DeadLetters")] Task<IReadOnlyList<OutboxEntry>> DeadLettersAsync(string subscription);
+    [Alias("Replay")] Task<bool> ReplayAsync(string subscription, long id);
 }
 
 /// <summary>A plugin's data in one tenant (key: <c>{tenant}/{plugin}</c>): JSON values by key, in a stream of their own.</summary>
