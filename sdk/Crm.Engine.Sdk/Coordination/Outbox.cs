@@ -31,23 +31,24 @@ public enum OutboxStatus
 }
 
 /// <summary>A stored outbox row.</summary>
+[GenerateSerializer, Immutable, Alias("crm.OutboxEntry")]
 public sealed record OutboxEntry
 {
-    public required long Id { get; init; }
-    public required string Subscription { get; init; }
-    public required string Key { get; init; }
-    public required string Kind { get; init; }
-    public required string Tenant { get; init; }
-    public required string PayloadJson { get; init; }
-    public Guid? SourceEventId { get; init; }
-    public required DateTimeOffset CreatedAt { get; init; }
-    public required OutboxStatus Status { get; init; }
+    [Id(0)] public required long Id { get; init; }
+    [Id(1)] public required string Subscription { get; init; }
+    [Id(2)] public required string Key { get; init; }
+    [Id(3)] public required string Kind { get; init; }
+    [Id(4)] public required string Tenant { get; init; }
+    [Id(5)] public required string PayloadJson { get; init; }
+    [Id(6)] public Guid? SourceEventId { get; init; }
+    [Id(7)] public required DateTimeOffset CreatedAt { get; init; }
+    [Id(8)] public required OutboxStatus Status { get; init; }
 
     /// <summary>Executions tried so far.</summary>
-    public required int Attempts { get; init; }
-    public required DateTimeOffset NextAttemptAt { get; init; }
-    public string? LastError { get; init; }
-    public DateTimeOffset? CompletedAt { get; init; }
+    [Id(9)] public required int Attempts { get; init; }
+    [Id(10)] public required DateTimeOffset NextAttemptAt { get; init; }
+    [Id(11)] public string? LastError { get; init; }
+    [Id(12)] public DateTimeOffset? CompletedAt { get; init; }
 
     /// <summary>The idempotency key of this effect across the cluster: <c>{subscription}/{key}</c>.</summary>
     public string EffectKey => Subscription + "/" + Key;
