@@ -13,12 +13,18 @@ public enum CrashHostMode
 
     /// <summary>Starts the engine on the directory and keeps it until standard input closes.</summary>
     Hold,
+
+    /// <summary>
+    /// Queues <c>--writers</c> consented e-mails (once per directory) and sends them through a connector that appends
+    /// each message id to <c>sent.log</c> in the directory; a later run on the same directory only sends.
+    /// </summary>
+    Messages,
 }
 
-/// <summary>The command line: <c>engine|store|hold --data &lt;dir&gt; [--writers N] [--max-seconds N]</c>.</summary>
+/// <summary>The command line: <c>engine|store|hold|messages --data &lt;dir&gt; [--writers N] [--max-seconds N]</c>.</summary>
 public sealed record CrashHostArguments(CrashHostMode Mode, string DataDirectory, int Writers, TimeSpan MaxLifetime)
 {
-    public const string Usage = "usage: Crm.Engine.CrashHost engine|store|hold --data <dir> [--writers N] [--max-seconds N]";
+    public const string Usage = "usage: Crm.Engine.CrashHost engine|store|hold|messages --data <dir> [--writers N] [--max-seconds N]";
 
     /// <summary>The arguments, or null when they do not make sense.</summary>
     public static CrashHostArguments? Parse(IReadOnlyList<string> args)

@@ -18,5 +18,6 @@ return arguments.Mode switch
     CrashHostMode.Engine => await EngineLoad.RunAsync(arguments, stop.Token),
     CrashHostMode.Store => await StoreLoad.RunAsync(arguments, stop.Token),
     CrashHostMode.Hold => await DirectoryHolder.RunAsync(arguments, stop.Token),
+    CrashHostMode.Messages => await MessageLoad.RunAsync(arguments, stop.Token),
     _ => 2,
 };
