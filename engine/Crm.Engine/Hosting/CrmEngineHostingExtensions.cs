@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Crm.Engine.Client;
+using Crm.Engine.Plugins;
 using Crm.Engine.Rules;
 using Crm.Engine.Settings;
 using Crm.Engine.Storage;
@@ -53,6 +54,7 @@ public static class CrmEngineHostingExtensions
         RecordIdsGuard(options.DefaultTenant);
         options.Coordination.Validate();
         options.Rules.Validate();
+        options.Plugins.Validate();
         var services = silo.Services;
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
@@ -64,6 +66,7 @@ public static class CrmEngineHostingExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Coordination.CoordinationRuntime>());
         services.AddSingleton<TenantSettingsProvider>();
         services.AddCrmRulesRuntime(options.Rules);
+        services.AddCrmPlugins(options.Plugins, silo.Configuration);
         services.AddSingleton<Access.AccessDirectory>();
         if (options.StoreIsShared)
         {

@@ -23,6 +23,9 @@ public sealed class CrmEngineOptions
     /// <summary>Cascade depth, failure tolerance, JavaScript limits and rule folders of the rules layer.</summary>
     public Rules.RuleOptions Rules { get; } = new();
 
+    /// <summary>The plugin folder, whether plugins load, and the circuit breakers of their connectors.</summary>
+    public Plugins.PluginOptions Plugins { get; } = new();
+
     internal Func<IServiceProvider, CancellationToken, Task<IEventStore>>? StoreFactory { get; private set; }
 
     /// <summary>True when other processes append to the same store, so each node follows the log to keep its caches current.</summary>
