@@ -5,6 +5,7 @@ using Crm.Engine.Storage.Sqlite;
 using Crm.Server.Api;
 using Crm.Server.Auth;
 using Crm.Server.Cluster;
+using Crm.Server.Plugins;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -50,6 +51,8 @@ public static class CrmServerHostingExtensions
             builder.Configuration.GetSection("Crm:Coordination").Bind(o.Coordination);
             // Cascade depth, failure tolerance, JavaScript limits and rule folders (Crm:Rules:MaxCascadeDepth, Folders:0, ...).
             builder.Configuration.GetSection("Crm:Rules").Bind(o.Rules);
+            // Plugin folder and connector circuit breakers (Crm:Plugins:Folder, Enabled, ...); each plugin's own settings are Crm:Plugins:<Name>.
+            builder.Configuration.GetSection("Crm:Plugins").Bind(o.Plugins);
             if (cluster.Provider == ClusterProvider.PostgreSql)
             {
                 o.UseCrmCluster(cluster, builder.Configuration);
@@ -160,6 +163,8 @@ public static class CrmServerHostingExtensions
         api.MapApprovals();
         api.MapAdmin();
         api.MapRules();
+        api.MapPluginCatalog();
+        app.MapCrmPlugins(api);
         return app;
     }
 

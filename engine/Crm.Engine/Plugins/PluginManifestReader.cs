@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
 namespace Crm.Engine.Plugins;
@@ -7,6 +8,8 @@ namespace Crm.Engine.Plugins;
 internal static partial class PluginManifestReader
 {
     public const string FileName = "plugin.json";
+
+    private static readonly string[] Required = ["name", "version", "assembly", "entryType"];
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -27,7 +30,20 @@ internal static partial class PluginManifestReader
         PluginManifest? manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<PluginManifest>(File.ReadAllText(path), Json);
+            var text = File.ReadAllText(path);
+            if (JsonNode.Parse(text, new JsonNodeOptions { PropertyNameCaseInsensitive = true }, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })
+                is not JsonObject json)
+            {
+                return ManifestReadResult.Invalid($"{FileName} must hold a JSON object");
+            }
+
+            var missing = Required.Where(field => json[field] is null).ToList();
+            if (missing.Count > 0)
+            {
+                return ManifestReadResult.Invalid($"{FileName}: {string.Join(", ", missing)} {(missing.Count == 1 ? "is" : "are")} missing");
+            }
+
+            manifest = json.Deserialize<PluginManifest>(Json);
         }
         catch (JsonException ex)
         {
