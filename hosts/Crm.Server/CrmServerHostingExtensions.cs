@@ -5,6 +5,7 @@ using Crm.Engine.Storage.Sqlite;
 using Crm.Server.Api;
 using Crm.Server.Auth;
 using Crm.Server.Cluster;
+using Crm.Server.Plugins;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -52,6 +53,8 @@ public static class CrmServerHostingExtensions
             builder.Configuration.GetSection("Crm:Rules").Bind(o.Rules);
             // Pace of outbound messages and unsubscribe links (Crm:Messaging:PublicBaseUrl, LinkSecret, RatePerSecond:sms, ...).
             builder.Configuration.GetSection("Crm:Messaging").Bind(o.Messaging);
+            // Plugin folder and connector circuit breakers (Crm:Plugins:Folder, Enabled, ...); each plugin's own settings are Crm:Plugins:<Name>.
+            builder.Configuration.GetSection("Crm:Plugins").Bind(o.Plugins);
             if (cluster.Provider == ClusterProvider.PostgreSql)
             {
                 o.UseCrmCluster(cluster, builder.Configuration);
@@ -164,6 +167,8 @@ public static class CrmServerHostingExtensions
         api.MapRules();
         api.MapMessages();
         app.MapUnsubscribe();
+        api.MapPluginCatalog();
+        app.MapCrmPlugins(api);
         return app;
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Crm.Engine.Client;
+using Crm.Engine.Plugins;
 using Crm.Engine.Rules;
 using Crm.Engine.Settings;
 using Crm.Engine.Storage;
@@ -54,6 +55,7 @@ public static class CrmEngineHostingExtensions
         options.Coordination.Validate();
         options.Rules.Validate();
         options.Messaging.Validate();
+        options.Plugins.Validate();
         var services = silo.Services;
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
@@ -69,6 +71,7 @@ public static class CrmEngineHostingExtensions
         services.AddSingleton<Messaging.MessageThrottle>();
         services.AddSingleton<Messaging.UnsubscribeLinks>();
         services.AddSingleton<Coordination.ILogConsumer, Messaging.MessageDispatcher>();
+        services.AddCrmPlugins(options.Plugins, silo.Configuration);
         services.AddSingleton<Access.AccessDirectory>();
         if (options.StoreIsShared)
         {

@@ -26,6 +26,9 @@ public sealed class CrmEngineOptions
     /// <summary>Pace of outbound messages and their unsubscribe links.</summary>
     public Messaging.MessagingOptions Messaging { get; } = new();
 
+    /// <summary>The plugin folder, whether plugins load, and the circuit breakers of their connectors.</summary>
+    public Plugins.PluginOptions Plugins { get; } = new();
+
     internal Func<IServiceProvider, CancellationToken, Task<IEventStore>>? StoreFactory { get; private set; }
 
     /// <summary>True when other processes append to the same store, so each node follows the log to keep its caches current.</summary>

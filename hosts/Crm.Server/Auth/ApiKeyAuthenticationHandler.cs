@@ -53,10 +53,10 @@ internal sealed class ApiKeyAuthenticationHandler(
 /// <summary>Claim types of an authenticated key.</summary>
 internal static class CrmClaims
 {
-    public const string Tenant = "crm:tenant";
-    public const string User = "crm:user";
-    public const string Role = "crm:role";
-    public const string KeyId = "crm:key";
+    public const string Tenant = Crm.Engine.Plugins.CrmClaimTypes.Tenant;
+    public const string User = Crm.Engine.Plugins.CrmClaimTypes.User;
+    public const string Role = Crm.Engine.Plugins.CrmClaimTypes.Role;
+    public const string KeyId = Crm.Engine.Plugins.CrmClaimTypes.KeyId;
 
     /// <summary>The caller of a request that passed authentication.</summary>
     public static CrmPrincipal Principal(this HttpContext context)
