@@ -28,6 +28,9 @@ internal sealed class TestPluginFolder : IDisposable
     /// <summary><c>samples/CustomPlugin</c> as <c>CustomPlugin/</c>, with its own manifest.</summary>
     public TestPluginFolder AddSample() => CopyOutput("samples/CustomPlugin", "CustomPlugin");
 
+    /// <summary>A first-party plugin from <c>plugins/&lt;project&gt;</c>, as <paramref name="name"/>/ with its own manifest.</summary>
+    public TestPluginFolder AddFirstParty(string project, string name) => CopyOutput("plugins/" + project, name);
+
     /// <summary><c>Crm.TestPlugins</c> as <c>&lt;name&gt;/</c>, with a manifest naming <paramref name="entryType"/> (a type of <c>Crm.TestPlugins</c>).</summary>
     public TestPluginFolder AddTestPlugin(string name, string entryType, string minEngineVersion = "1.0.0")
     {
