@@ -10,7 +10,8 @@ internal sealed class HttpSink : IAsyncDisposable
     private readonly HttpListener _listener = new();
     private readonly Task _loop;
 
-    public sealed record Received(string Method, string Path, string Body, string? Authorization, string? IdempotencyKey);
+    public sealed record Received(string Method, string Path, string Body, string? Authorization, string? IdempotencyKey,
+        System.Collections.Specialized.NameValueCollection Headers);
 
     public HttpSink()
     {
@@ -46,7 +47,7 @@ internal sealed class HttpSink : IAsyncDisposable
 
             using var reader = new StreamReader(context.Request.InputStream);
             var received = new Received(context.Request.HttpMethod, context.Request.Url!.AbsolutePath, await reader.ReadToEndAsync(),
-                context.Request.Headers["Authorization"], context.Request.Headers["Idempotency-Key"]);
+                context.Request.Headers["Authorization"], context.Request.Headers["Idempotency-Key"], context.Request.Headers);
             Requests.Enqueue(received);
             context.Response.StatusCode = (int)Answer(received);
             context.Response.Close();

@@ -19,7 +19,7 @@ internal static class PluginRegistrations
     private static readonly HashSet<Type> Enumerable =
     [
         typeof(IHostedService), typeof(IConfigureOptions<>), typeof(IConfigureNamedOptions<>), typeof(IPostConfigureOptions<>),
-        typeof(IValidateOptions<>), typeof(IOptionsChangeTokenSource<>),
+        typeof(IValidateOptions<>), typeof(IOptionsChangeTokenSource<>), typeof(Coordination.ILogConsumer),
     ];
 
     public static void CopyInto(IServiceCollection host, IServiceCollection plugin, string name, PluginGuards guards)
