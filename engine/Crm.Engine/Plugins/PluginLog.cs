@@ -16,6 +16,9 @@ internal static partial class PluginLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connector {Channel} of plugin {Plugin} is paused for {BreakDuration} after repeated failures; last error: {LastError}")]
     public static partial void CircuitOpened(ILogger logger, string plugin, string channel, TimeSpan breakDuration, string? lastError);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connector {Channel} of plugin {Plugin} failed to send message {MessageId}")]
+    public static partial void SendFailed(ILogger logger, Exception exception, string plugin, string channel, string messageId);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Connector {Channel} of plugin {Plugin} works again")]
     public static partial void CircuitClosed(ILogger logger, string plugin, string channel);
 
