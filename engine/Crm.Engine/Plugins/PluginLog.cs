@@ -22,6 +22,12 @@ internal static partial class PluginLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Connector {Channel} of plugin {Plugin} works again")]
     public static partial void CircuitClosed(ILogger logger, string plugin, string channel);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The registered {Type}s could not all be created; the plugin catalog may not list them all")]
+    public static partial void InventoryFailed(ILogger logger, Exception exception, string type);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Plugin {Plugin}: hosted service {Service} failed")]
+    public static partial void HostedServiceFailed(ILogger logger, Exception exception, string plugin, string service);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Background work {Work} was not started: {Reason}")]
     public static partial void WorkSkipped(ILogger logger, string work, string reason);
 }
