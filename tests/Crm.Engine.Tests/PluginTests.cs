@@ -29,6 +29,7 @@ public sealed class PluginTests : IAsyncLifetime
         _folder.AddSample()
             .AddTestPlugin("Flaky", "FlakyPlugin")
             .AddTestPlugin("Throwing", "ThrowingPlugin")
+            .AddTestPlugin("RuleClash", "RuleClashPlugin")
             .AddTestPlugin("Future", "FlakyPlugin", minEngineVersion: "99.0.0")
             .AddMissingDependency()
             .AddManifestOnly("NotJson", "{ this is not json")
@@ -102,9 +103,9 @@ public sealed class PluginTests : IAsyncLifetime
         AssertFailed("NotJson", PluginStatus.ManifestReason, "plugin.json is not a valid manifest");
         AssertFailed("NoEntryType", PluginStatus.ManifestReason, "plugin.json: entryType is missing");
         AssertFailed("BadVersion", PluginStatus.ManifestReason, "version 'one' is not a version");
-        Assert.Equal(["BadVersion", "CustomPlugin", "Flaky", "Future", "MissingDependency", "NoEntryType", "NotJson", "Throwing"],
+        Assert.Equal(["BadVersion", "CustomPlugin", "Flaky", "Future", "MissingDependency", "NoEntryType", "NotJson", "RuleClash", "Throwing"],
             Catalog.Plugins.Select(p => p.Name));
-        Assert.Equal(["CustomPlugin", "Flaky"], Catalog.Loaded.Select(p => p.Name).Order());
+        Assert.Equal(["CustomPlugin", "Flaky", "RuleClash"], Catalog.Loaded.Select(p => p.Name).Order());
 
         // Nothing of a failed plugin reaches the host: the throwing plugin registered a service before it threw.
         Assert.DoesNotContain(_crm.Services.GetServices<IMessageConnector>(), c => c.Channel == "unavailable:Throwing");
@@ -162,15 +163,30 @@ public sealed class PluginTests : IAsyncLifetime
     }
 
     [Fact]
-    public void A_plugin_rule_that_describes_itself_wrongly_is_left_out_and_reported_while_the_plugin_s_other_parts_run()
+    public async Task A_bad_rule_and_a_crashing_hosted_service_of_a_plugin_are_reported_while_its_other_parts_and_the_engine_run()
     {
+        await Eventually.TrueAsync(() => Task.FromResult(Catalog.Find("Flaky")!.Faults.Count == 2));
         var flaky = Catalog.Find("Flaky")!;
         Assert.Equal(PluginState.Loaded, flaky.State);
         Assert.Equal(["flaky"], flaky.Connectors);
         Assert.Equal(["flaky.explode"], flaky.Rules);
-        var fault = Assert.Single(flaky.Faults);
-        Assert.Contains("a rule could not be created", fault);
-        Assert.Contains("'Not A Rule Id' is not a rule id", fault);
+        Assert.Contains(flaky.Faults, f => f.Contains("a rule could not be created", StringComparison.Ordinal)
+            && f.Contains("'Not A Rule Id' is not a rule id", StringComparison.Ordinal));
+        Assert.Contains("hosted service CrashingService stopped with an error: InvalidOperationException: the poller lost its connection", flaky.Faults);
+
+        var contact = await _crm.ForTenant("t" + Guid.NewGuid().ToString("N")[..12]).CreateAsync(RecordTypes.Contact, new JsonObject { ["firstName"] = "Still" });
+        Assert.Equal("Still", (string?)contact.Fields["firstName"]);
+    }
+
+    [Fact]
+    public void A_rule_id_another_plugin_took_first_is_refused_and_both_plugins_stay_loaded()
+    {
+        var clash = Catalog.Find("RuleClash")!;
+        Assert.Equal(PluginState.Loaded, clash.State);
+        Assert.Empty(clash.Rules);
+        Assert.Contains(clash.Faults, f => f.Contains("rule id 'flaky.explode' is taken by plugin 'Flaky'", StringComparison.Ordinal));
+        Assert.Equal(["flaky.explode"], Catalog.Find("Flaky")!.Rules);
+        Assert.Single(_crm.Services.GetServices<ICrmRule>(), r => r.Id == "flaky.explode");
     }
 
     private void AssertFailed(string name, string reason, string error)

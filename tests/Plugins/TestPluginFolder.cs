@@ -8,7 +8,7 @@ namespace Crm.Plugins.Testing;
 /// under <c>tests/Plugins</c> (built before the tests, never referenced by them), so the engine loads them the way a
 /// host does: from a folder, through the plugin loader. Deleted on dispose.
 /// </summary>
-internal sealed class TestPluginFolder : IDisposable
+public sealed class TestPluginFolder : IDisposable
 {
     private static readonly string RepositoryRoot = Metadata("CrmRepositoryRoot");
     private static readonly string BuildConfiguration = Metadata("CrmConfiguration");

@@ -16,6 +16,7 @@ internal sealed class ConnectorCircuit
     private readonly string _plugin;
     private readonly string _channel;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
     private readonly ResiliencePipeline _pipeline;
     private readonly CircuitBreakerStateProvider _state = new();
     private DateTimeOffset? _openUntil;
@@ -26,6 +27,7 @@ internal sealed class ConnectorCircuit
         _plugin = plugin;
         _channel = channel;
         _time = time;
+        _logger = logger;
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
@@ -71,6 +73,7 @@ internal sealed class ConnectorCircuit
         }
         catch (Exception ex) when (IsFault(ex, cancellationToken))
         {
+            PluginLog.SendFailed(_logger, ex, _plugin, _channel, message.MessageId);
             throw new PluginConnectorException(_plugin, _channel, ex);
         }
     }

@@ -8,7 +8,7 @@ namespace Crm.Engine.Plugins;
 public sealed class PluginConnectorException : CrmException
 {
     public PluginConnectorException(string plugin, string channel, Exception inner)
-        : base("connector_failed", $"The '{channel}' connector of plugin '{plugin}' failed: {inner.GetType().Name}: {inner.Message}")
+        : base("connector_failed", $"The '{channel}' connector of plugin '{plugin}' failed: {PluginFailures.Describe(inner)}")
     {
         Plugin = plugin;
         Channel = channel;

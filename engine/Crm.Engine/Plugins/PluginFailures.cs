@@ -36,10 +36,10 @@ internal static class PluginFailures
         ex = Unwrap(ex);
         if (ex is ReflectionTypeLoadException r)
         {
-            var causes = r.LoaderExceptions.OfType<Exception>().Select(e => e.Message).Distinct().Take(3);
+            var causes = r.LoaderExceptions.OfType<Exception>().Select(e => e.Message.Trim()).Distinct().Take(3);
             return $"{ex.GetType().Name}: {string.Join(" ", causes)}";
         }
 
-        return $"{ex.GetType().Name}: {ex.Message}";
+        return $"{ex.GetType().Name}: {ex.Message.Trim()}";
     }
 }

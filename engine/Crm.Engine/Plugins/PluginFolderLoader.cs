@@ -68,7 +68,7 @@ internal static class PluginFolderLoader
         }
 
         var manifest = read.Manifest!;
-        if (catalog.Find(name) is { } other)
+        if (catalog.Plugins.FirstOrDefault(p => p.Reason != PluginStatus.ManifestReason && string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)) is { } other)
         {
             catalog.Add(Failed(PluginStatus.DuplicateNameReason, $"another plugin named '{other.Name}' is in {other.Folder}"));
             return;

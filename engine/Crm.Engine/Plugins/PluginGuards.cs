@@ -14,7 +14,16 @@ internal sealed class PluginGuards(PluginCatalog catalog, PluginOptions options)
 {
     private readonly ConcurrentDictionary<(string Plugin, string Channel), ConnectorCircuit> _circuits = new();
 
+    private readonly ConcurrentDictionary<string, string> _ruleIds = new(StringComparer.Ordinal);
+
     public PluginCatalog Catalog => catalog;
+
+    /// <summary>Claims a rule id for a plugin; false when another plugin's rule has it (two rules of one id would stop every compiled rule).</summary>
+    public bool ClaimRuleId(string plugin, string id, out string owner)
+    {
+        owner = _ruleIds.GetOrAdd(id, plugin);
+        return owner == plugin;
+    }
 
     public ConnectorCircuit Circuit(IServiceProvider services, string plugin, string channel) =>
         _circuits.GetOrAdd((plugin, channel), key => new ConnectorCircuit(key.Plugin, key.Channel, options,

@@ -7,7 +7,7 @@ namespace Crm.Engine.Plugins;
 /// the plugin throws comes out as <see cref="PluginConnectorException"/> (or <see cref="ConnectorUnavailableException"/>
 /// while the circuit is open); <see cref="PermanentDeliveryException"/> passes through unchanged.
 /// </summary>
-internal sealed class PluginMessageConnector : IMessageConnector, IAsyncDisposable
+internal sealed class PluginMessageConnector : IMessageConnector, IAsyncDisposable, IDisposable
 {
     private readonly IMessageConnector? _inner;
     private readonly bool _ownsInner;
@@ -57,5 +57,13 @@ internal sealed class PluginMessageConnector : IMessageConnector, IAsyncDisposab
         if (!_ownsInner) return;
         if (_inner is IAsyncDisposable asyncDisposable) await asyncDisposable.DisposeAsync().ConfigureAwait(false);
         else if (_inner is IDisposable disposable) disposable.Dispose();
+    }
+
+    // A host disposed synchronously disposes its services synchronously; the guard must allow it whatever the plugin's connector implements.
+    public void Dispose()
+    {
+        if (!_ownsInner) return;
+        if (_inner is IDisposable disposable) disposable.Dispose();
+        else if (_inner is IAsyncDisposable asyncDisposable) asyncDisposable.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 }

@@ -12,13 +12,14 @@ namespace Crm.Engine.Plugins;
 /// Copies what a plugin registered on its own service collection into the host's. Connectors, rules and background
 /// work are wrapped in their exception boundaries. A plugin adds services; it does not replace the host's: a
 /// registration of a service type the host shares with plugins (logging, options, HTTP clients…) is added only when
-/// the host has none, except for the types meant to have many registrations (options setup, hosted services).
+/// the host has none, except for the types meant to have many registrations (options setup). Hosted services are
+/// wrapped too: a plugin's failing hosted service must not stop the host.
 /// </summary>
 internal static class PluginRegistrations
 {
     private static readonly HashSet<Type> Enumerable =
     [
-        typeof(IHostedService), typeof(IConfigureOptions<>), typeof(IConfigureNamedOptions<>), typeof(IPostConfigureOptions<>),
+        typeof(IConfigureOptions<>), typeof(IConfigureNamedOptions<>), typeof(IPostConfigureOptions<>),
         typeof(IValidateOptions<>), typeof(IOptionsChangeTokenSource<>), typeof(Coordination.ILogConsumer),
     ];
 
@@ -37,6 +38,10 @@ internal static class PluginRegistrations
             else if (descriptor.ServiceType == typeof(ICrmBackgroundWork))
             {
                 host.Add(Wrap(descriptor, (services, create) => new PluginBackgroundWork(services, guards, name, create)));
+            }
+            else if (descriptor.ServiceType == typeof(IHostedService))
+            {
+                host.Add(Wrap(descriptor, (services, create) => new PluginHostedService(services, guards, name, create, OwnsInstance(descriptor))));
             }
             else if (IsPluginOwn(descriptor.ServiceType) || Enumerable.Contains(Definition(descriptor.ServiceType)))
             {

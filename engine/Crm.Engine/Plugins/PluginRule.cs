@@ -27,6 +27,7 @@ internal sealed class PluginRule : ICrmRule
             Priority = inner.Priority;
             if (!Grains.RuleBookGrain.IsValidId(Id)) throw new InvalidOperationException($"its id '{Id}' is not a rule id (lower-case letters, digits, '.', '-', '_')");
             if (!RuleTriggers.IsValid(On) || On == RuleTriggers.Schedule) throw new InvalidOperationException($"rule '{Id}' listens to '{On}', which is not an event trigger");
+            if (!guards.ClaimRuleId(plugin, Id, out var owner)) throw new InvalidOperationException($"rule id '{Id}' is taken by plugin '{owner}'");
             _inner = inner;
             guards.Catalog.AddRule(plugin, Id);
         }

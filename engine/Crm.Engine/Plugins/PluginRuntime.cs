@@ -39,8 +39,9 @@ internal sealed class PluginRuntime(
 
     private Task StartAsync()
     {
-        _ = services.GetServices<IMessageConnector>().ToList();
-        _ = services.GetServices<ICrmRule>().ToList();
+        // Creating them fills the catalog; the plugins' own are guarded, the application's are its business.
+        Inventory<IMessageConnector>();
+        Inventory<ICrmRule>();
         var works = services.GetServices<ICrmBackgroundWork>()
             .Select(w => w as PluginBackgroundWork ?? new PluginBackgroundWork(services, null, null, () => w))
             .ToList();
@@ -75,6 +76,19 @@ internal sealed class PluginRuntime(
 
         _running = Task.WhenAll(_work.Select(w => Task.Run(() => w.RunAsync(_stopping.Token))));
         return Task.CompletedTask;
+    }
+
+    private void Inventory<T>()
+        where T : class
+    {
+        try
+        {
+            _ = services.GetServices<T>().ToList();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            PluginLog.InventoryFailed(_logger, ex, typeof(T).Name);
+        }
     }
 
     private async Task StopAsync()

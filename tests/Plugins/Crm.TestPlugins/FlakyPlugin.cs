@@ -2,13 +2,14 @@ using Crm.Engine.Messaging;
 using Crm.Engine.Plugins;
 using Crm.Engine.Rules;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Crm.TestPlugins;
 
 /// <summary>
 /// A connector that fails on demand (recipients starting with <c>fail</c> throw, <c>bounce</c> are permanent
 /// failures) and logs every call it receives to <c>Crm:Plugins:&lt;Name&gt;:Path</c>; a rule that throws on contacts
-/// created with the source <c>explode</c>; and a rule whose id is not a rule id.
+/// created with the source <c>explode</c>; a rule whose id is not a rule id; and a hosted service that crashes.
 /// </summary>
 public sealed class FlakyPlugin : ICrmPlugin
 {
@@ -18,6 +19,17 @@ public sealed class FlakyPlugin : ICrmPlugin
         services.AddSingleton<IMessageConnector>(new FlakyConnector(path));
         services.AddSingleton<ICrmRule, ExplodingRule>();
         services.AddSingleton<ICrmRule, BadlyNamedRule>();
+        services.AddHostedService<CrashingService>();
+    }
+}
+
+/// <summary>A hosted service that fails soon after it starts; in the host's own code this would stop the host.</summary>
+public sealed class CrashingService : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        throw new InvalidOperationException("the poller lost its connection");
     }
 }
 

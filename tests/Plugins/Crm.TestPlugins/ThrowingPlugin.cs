@@ -12,3 +12,9 @@ public sealed class ThrowingPlugin : ICrmPlugin
         throw new InvalidOperationException($"no licence key in Crm:Plugins:{context.Name}:LicenceKey");
     }
 }
+
+/// <summary>Registers a rule whose id another plugin (Flaky) already uses.</summary>
+public sealed class RuleClashPlugin : ICrmPlugin
+{
+    public void ConfigureServices(IServiceCollection services, CrmPluginContext context) => services.AddSingleton<Crm.Engine.Rules.ICrmRule, ExplodingRule>();
+}
