@@ -12,7 +12,7 @@ namespace Crm.Engine.Rules;
 /// subscription's checkpoint; <see cref="RuleActionExecutor"/> then executes it and retries it, never evaluating the
 /// rule again. Rules see the record as it was just before and just after the event, and the event's time as now.
 /// </summary>
-internal sealed class RuleReactor(IEventStore store, RulePipeline pipeline, TenantSettingsProvider settings, RuleActionExecutor executor) : ILogConsumer
+internal sealed class RuleReactor(IEventStore store, RulePipeline pipeline, RuleSetProvider ruleSetProvider, TenantSettingsProvider settings, RuleActionExecutor executor) : ILogConsumer
 {
     public const string SubscriptionName = "crm.rules";
     public const string ActionsKind = "rule.actions";
@@ -28,6 +28,14 @@ internal sealed class RuleReactor(IEventStore store, RulePipeline pipeline, Tena
         var disabled = new HashSet<(string, string)>();
         foreach (var e in events)
         {
+            if (e.StreamId == StreamIds.Rules)
+            {
+                // A rule saved, switched or deleted: the events after it in the log are decided with the rules as
+                // they are from then on, even on a node whose cache has not heard of the change yet.
+                ruleSetProvider.OnStreamChanged(e.Tenant, e.StreamId, e.Version);
+                ruleSets.Remove(e.Tenant);
+            }
+
             if (e.StreamId == StreamIds.Rules && e.Type == EventTypes.RuleScheduleFired)
             {
                 if (!ruleSets.TryGetValue(e.Tenant, out var tenantRules)) ruleSets[e.Tenant] = tenantRules = await pipeline.RulesAsync(e.Tenant);
