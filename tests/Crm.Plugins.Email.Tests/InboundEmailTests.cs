@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Crm.Engine;
-using Crm.Engine.Messaging;
+using Crm.Engine.Rules;
 using MimeKit;
 
 namespace Crm.Plugins.Email.Tests;
@@ -62,23 +62,38 @@ public sealed class InboundEmailTests(MailServers.MailServers servers) : IAsyncL
     }
 
     [Fact]
-    public async Task A_reply_to_a_case_mail_is_matched_by_its_in_reply_to_header()
+    public async Task A_reply_to_a_case_mail_a_rule_sent_is_matched_by_its_in_reply_to_header()
     {
+        // The case convention as the plugin's README shows it: case mail carries [Case #id] in its subject.
+        await _bed.Crm.Rules.CreateAsync(new RuleDraft
+        {
+            Id = "case-resolved-mail",
+            Source = """
+                export default {
+                  on: "case.statusChanged",
+                  when: e => e.payload.to === "resolved",
+                  then: (e, act) => act.send({
+                    channel: "email", purpose: "service",
+                    subject: `[Case #${e.record.id}] ${e.after.subject}`,
+                    body: "Dear {{ contact.firstName }}, we consider your case solved. Reply to this mail if it is not.",
+                  }),
+                };
+                """,
+        });
         var ann = await _bed.ContactAsync("Ann", _bed.Address("ann"));
         var printer = await _bed.Crm.CreateAsync(RecordTypes.Case, new JsonObject { ["subject"] = "Printer on fire", ["contactId"] = ann.Id });
-        var sent = await _bed.Crm.Messages.SendAsync(ann.Id, new MessageRequest
-        {
-            Channel = "email", Purpose = "service", Subject = $"[Case #{printer.Id}] We are on it", Body = "A technician is on the way.",
-        });
+        await _bed.Crm.UpdateAsync(RecordTypes.Case, printer.Id, new JsonObject { ["status"] = "resolved" });
         var caseMail = (await _bed.Smtp.WaitForAsync(_bed.Address("ann"))).Message;
-        Assert.Equal("contact.messageSent", (string?)(await _bed.OutcomeAsync(ann.Id, sent))["type"]);
+        Assert.Equal($"[Case #{printer.Id}] Printer on fire", caseMail.Subject);
+        var sent = await _bed.InteractionAsync(MessageIds.FromHeader(caseMail.MessageId!, EmailTestBed.MessageIdDomain)!);
         var messageId = $"reply-2.{_bed.Tag}@customer.test";
 
-        await AppendAsync(Mail(_bed.Address("ann"), "support@acme.test", "Re: We are on it", "Thanks, hurry!", messageId, inReplyTo: caseMail.MessageId, caseMail.MessageId!));
+        await AppendAsync(Mail(_bed.Address("ann"), "support@acme.test", "Re: your mail", "It is not solved.", messageId, inReplyTo: caseMail.MessageId, caseMail.MessageId!));
 
         var interaction = await _bed.InteractionAsync(messageId, links: 2);
         Assert.Equal([ann.Id], Linked(interaction, RecordTypes.Contact));
         Assert.Equal([printer.Id], Linked(interaction, RecordTypes.Case));
+        Assert.Equal("outbound", sent.GetString("direction"));
     }
 
     [Fact]
