@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using Crm.Engine.Messaging;
 
 namespace Crm.Plugins.Email;
 
@@ -13,8 +12,8 @@ internal static class EmailMetrics
 
     public static void Sent() => SentCounter.Add(1);
 
-    public static void SendFailed(Exception ex) =>
-        FailedCounter.Add(1, new KeyValuePair<string, object?>("kind", ex is PermanentDeliveryException ? "permanent" : "transient"));
+    public static void SendFailed(bool permanent) =>
+        FailedCounter.Add(1, new KeyValuePair<string, object?>("kind", permanent ? "permanent" : "transient"));
 
     public static void Inbound(string outcome) => InboundCounter.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 }

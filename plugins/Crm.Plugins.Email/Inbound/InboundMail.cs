@@ -48,8 +48,16 @@ internal sealed partial class InboundMail(ICrmClient root, EmailSettings setting
         {
             foreach (var f in failed)
             {
-                await crm.Messages.SuppressAsync(Engine.Channels.Email, f.Address, f.Reason, mail.Write("suppress/" + f.Address), cancellationToken);
-                LogSuppressed(logger, f.Address, tenant, f.Reason);
+                try
+                {
+                    await crm.Messages.SuppressAsync(Engine.Channels.Email, f.Address, f.Reason, mail.Write("suppress/" + f.Address), cancellationToken);
+                    LogSuppressed(logger, f.Address, tenant, f.Reason);
+                }
+                catch (ValidationException ex)
+                {
+                    // One recipient the engine cannot take (not an address it accepts) does not cost the others.
+                    LogNotSuppressed(logger, f.Address, key, ex.Message);
+                }
             }
 
             if (failed.Count == 0) LogBounceWithoutRecipients(logger, key, mailbox.Key);
@@ -209,6 +217,9 @@ internal sealed partial class InboundMail(ICrmClient root, EmailSettings setting
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Bounce: {Address} suppressed in tenant {Tenant} ({Reason})")]
     private static partial void LogSuppressed(ILogger logger, string address, string tenant, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Bounce {MessageId}: {Address} could not be suppressed: {Reason}")]
+    private static partial void LogNotSuppressed(ILogger logger, string address, string messageId, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Bounce {MessageId} in mailbox {Mailbox} names no failed recipient; nothing suppressed")]
     private static partial void LogBounceWithoutRecipients(ILogger logger, string messageId, string mailbox);

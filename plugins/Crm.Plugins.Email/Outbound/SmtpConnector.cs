@@ -1,5 +1,6 @@
 using Crm.Engine.Messaging;
 using Microsoft.Extensions.Logging;
+using MimeKit;
 
 namespace Crm.Plugins.Email.Outbound;
 
@@ -11,14 +12,25 @@ internal sealed partial class SmtpConnector(EmailSettings settings, SmtpDelivery
     public async Task SendAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
         var sender = settings.ForTenant(message.Tenant);
-        var mail = OutboundMail.Build(message, sender, settings.Options.UnsubscribeFooter, time.GetUtcNow());
+        MimeMessage mail;
+        try
+        {
+            mail = OutboundMail.Build(message, sender, settings.Options.UnsubscribeFooter, time.GetUtcNow());
+        }
+        catch (ParseException ex)
+        {
+            // No retry makes an address MIME cannot read readable.
+            EmailMetrics.SendFailed(permanent: true);
+            throw new PermanentDeliveryException($"'{message.To}' is not an address a mail can be sent to: {ex.Message}", suppressAddress: false);
+        }
+
         try
         {
             await smtp.SendAsync(mail, sender, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            EmailMetrics.SendFailed(ex);
+            EmailMetrics.SendFailed(ex is PermanentDeliveryException);
             LogFailed(logger, message.MessageId, message.Tenant, ex.Message);
             throw;
         }
