@@ -1,3 +1,4 @@
+using Crm.Engine.Plugins;
 using Crm.Engine;
 using Microsoft.AspNetCore.Http;
 
@@ -9,10 +10,10 @@ namespace Crm.Plugins.Email;
 /// </summary>
 internal sealed record Caller(string Tenant, string UserId, string Role, string KeyId)
 {
-    public const string TenantClaim = "crm:tenant";
-    public const string UserClaim = "crm:user";
-    public const string RoleClaim = "crm:role";
-    public const string KeyClaim = "crm:key";
+    public const string TenantClaim = CrmClaimTypes.Tenant;
+    public const string UserClaim = CrmClaimTypes.User;
+    public const string RoleClaim = CrmClaimTypes.Role;
+    public const string KeyClaim = CrmClaimTypes.KeyId;
 
     /// <summary>Writes are attributed to the key, as the host's own endpoints do.</summary>
     public Actor Actor => new(ActorKind.ApiKey, KeyId);

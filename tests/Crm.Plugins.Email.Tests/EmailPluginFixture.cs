@@ -14,8 +14,8 @@ namespace Crm.Plugins.Email.Tests;
 /// <summary>
 /// The one place tests obtain the e-mail plugin. For now it does what the host's plugin loader will do: reads the
 /// manifest (<c>plugin.json</c>, copied next to the tests), creates the entry type it names, calls
-/// <see cref="ICrmPlugin.ConfigureServices"/> with the plugin's section <c>Crm:Plugins:Email</c>, runs its background
-/// work, and maps its endpoints on a small ASP.NET Core host. When the loader is merged, this file switches to it.
+/// <see cref="ICrmPlugin.ConfigureServices"/> with the plugin's section <c>Crm:Plugins:Email</c> (the engine runs the
+/// background work it registers), and maps its endpoints on a small ASP.NET Core host.
 /// </summary>
 internal static class EmailPluginFixture
 {
@@ -31,7 +31,7 @@ internal static class EmailPluginFixture
             configuration.GetSection("Crm:Plugins:" + manifest.Name), typeof(ICrmPlugin).Assembly.GetName().Version ?? new Version(1, 0));
         plugin.ConfigureServices(services, context);
         services.AddSingleton(new LoadedPlugin(plugin, context));
-        services.AddSingleton<IHostedService, BackgroundWorkRunner>();
+        // Its background work (the mailbox readers) is run by the engine, under a lease, like an application's own.
     }
 
     /// <summary>
@@ -73,41 +73,4 @@ internal static class EmailPluginFixture
     }
 
     private sealed record LoadedPlugin(ICrmPlugin Plugin, CrmPluginContext Context);
-
-    /// <summary>Runs the plugin's background work once the engine is up, and stops it before the engine stops.</summary>
-    private sealed class BackgroundWorkRunner(IEnumerable<ICrmBackgroundWork> works, ILogger<BackgroundWorkRunner> logger) : IHostedLifecycleService
-    {
-        private readonly CancellationTokenSource _stopping = new();
-        private Task _running = Task.CompletedTask;
-
-        public Task StartedAsync(CancellationToken cancellationToken)
-        {
-            _running = Task.WhenAll(works.Select(w => Task.Run(async () =>
-            {
-                try
-                {
-                    await w.RunAsync(_stopping.Token);
-                }
-                catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-                {
-                }
-                catch (Exception ex)
-                {
-                    logger.LogError(ex, "Background work {Name} failed", w.Name);
-                }
-            })));
-            return Task.CompletedTask;
-        }
-
-        public async Task StoppingAsync(CancellationToken cancellationToken)
-        {
-            await _stopping.CancelAsync();
-            await _running;
-        }
-
-        public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }
