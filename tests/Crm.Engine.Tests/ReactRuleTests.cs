@@ -4,6 +4,7 @@ using Crm.Engine.Messaging;
 using Crm.Engine.Rules;
 using Crm.Engine.Storage;
 using Crm.Engine.Testing;
+using Crm.Testing.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Crm.Engine.Tests;
@@ -156,13 +157,13 @@ public sealed class ReactRuleTests : IAsyncLifetime
     [Fact]
     public async Task A_webhook_that_fails_is_retried_with_the_same_id_and_the_rule_is_not_evaluated_again()
     {
-        await using var receiver = new WebhookReceiver(n => n == 0 ? HttpStatusCode.InternalServerError : HttpStatusCode.OK);
-        HookUrls["Retry Co"] = receiver.Url;
+        await using var receiver = new HttpSink { Answer = (_, n) => n == 0 ? HttpStatusCode.InternalServerError : HttpStatusCode.OK };
+        HookUrls["Retry Co"] = receiver.Url();
         var deal = await _crm.Client.CreateAsync(RecordTypes.Deal, new JsonObject { ["name"] = "Retry Co", ["amount"] = 1200 });
         await _crm.Client.UpdateAsync(RecordTypes.Deal, deal.Id, new JsonObject { ["stage"] = "won" });
 
-        await Eventually.TrueAsync(() => Task.FromResult(receiver.Deliveries.Any(d => d.Answered == HttpStatusCode.OK)));
-        var deliveries = receiver.Deliveries.ToList();
+        await Eventually.TrueAsync(() => Task.FromResult(receiver.Requests.Any(d => d.Answered == HttpStatusCode.OK)));
+        var deliveries = receiver.Requests.ToList();
         Assert.Equal(2, deliveries.Count);
         Assert.Equal(deliveries[0].WebhookId, deliveries[1].WebhookId);
         var body = JsonNode.Parse(deliveries[1].Body)!;
@@ -179,7 +180,7 @@ public sealed class ReactRuleTests : IAsyncLifetime
     [Fact]
     public async Task A_decision_stored_before_a_crash_is_executed_after_the_restart_and_not_decided_again()
     {
-        var port = WebhookReceiver.FreePort();
+        var port = HttpSink.FreePort();
         HookUrls["Crash Co"] = $"http://127.0.0.1:{port}/hook"; // nobody listens yet: every attempt fails
         var deal = await _crm.Client.CreateAsync(RecordTypes.Deal, new JsonObject { ["name"] = "Crash Co" });
         await _crm.Client.UpdateAsync(RecordTypes.Deal, deal.Id, new JsonObject { ["stage"] = "won" });
@@ -187,12 +188,12 @@ public sealed class ReactRuleTests : IAsyncLifetime
             (await _crm.Store.Coordination.ListOutboxAsync(RuleReactor.SubscriptionName, 0, 1000, Ct)).Any(r => r.Key.Contains("won-hook") && r.Attempts > 0));
 
         await _crm.RestartAsync(Ct);
-        await using var receiver = new WebhookReceiver(port: port);
+        await using var receiver = new HttpSink(port);
 
-        await Eventually.TrueAsync(() => Task.FromResult(!receiver.Deliveries.IsEmpty));
+        await Eventually.TrueAsync(() => Task.FromResult(!receiver.Requests.IsEmpty));
         await Eventually.TrueAsync(async () =>
             (await _crm.Store.Coordination.ListOutboxAsync(RuleReactor.SubscriptionName, 0, 1000, Ct)).Single(r => r.Key.Contains("won-hook")).Status == OutboxStatus.Done);
-        Assert.Single(receiver.Deliveries);
+        Assert.Single(receiver.Requests);
         Assert.Null(_crm.Services.GetRequiredService<RuleHealth>().Report(_crm.Client.Tenant, "won-hook")); // not evaluated on this run
     }
 }

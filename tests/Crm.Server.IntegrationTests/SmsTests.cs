@@ -2,6 +2,8 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Crm.Plugins.Testing;
 
+using Crm.Testing.Http;
+
 namespace Crm.Server.IntegrationTests;
 
 /// <summary>The Sms plugin, loaded from a plugins folder, against a local HTTP gateway: sends, STOP, failures.</summary>
@@ -101,7 +103,7 @@ public sealed class SmsTests : IAsyncLifetime
     public async Task A_gateway_refusing_the_number_fails_the_message_without_retries()
     {
         var cy = await ConsentingContactAsync("Cy", "+14155550122");
-        _gateway.Answer = r => r.Body.Contains("+14155550122", StringComparison.Ordinal) ? HttpStatusCode.BadRequest : HttpStatusCode.OK;
+        _gateway.Answer = (r, _) => r.Body.Contains("+14155550122", StringComparison.Ordinal) ? HttpStatusCode.BadRequest : HttpStatusCode.OK;
 
         var outcome = await OutcomeAsync(cy, await SendAsync(cy, "Hello"));
 

@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using Crm.Engine.Client;
 using Crm.Plugins.Testing;
 
+using Crm.Testing.Http;
+
 namespace Crm.Server.IntegrationTests;
 
 /// <summary>The Webhooks plugin, loaded from a plugins folder: signed deliveries, retries, dead letters and replay.</summary>
@@ -73,7 +75,7 @@ public sealed class WebhookTests : IAsyncLifetime
     {
         var secret = await SubscribeAsync("flaky", "/flaky", "contact.*");
         var failing = true;
-        _receiver.Answer = r => r.Path == "/flaky" && Volatile.Read(ref failing) ? HttpStatusCode.InternalServerError : HttpStatusCode.OK;
+        _receiver.Answer = (r, _) => r.Path == "/flaky" && Volatile.Read(ref failing) ? HttpStatusCode.InternalServerError : HttpStatusCode.OK;
 
         await _tenant.Admin.Contacts.CreateAsync(new JsonObject { ["firstName"] = "Retry" });
 
