@@ -22,12 +22,18 @@ public sealed class EmailPlugin : ICrmWebPlugin
     /// <summary>Who the plugin's own writes are attributed to.</summary>
     internal static readonly Actor Actor = new(ActorKind.Plugin, "Email");
 
-    /// <summary>Registers the connector, the mailbox readers and the opt-in services, with options validated at start-up.</summary>
+    /// <summary>Registers the connector, the mailbox readers and the opt-in services; options that do not validate skip the plugin.</summary>
     public void ConfigureServices(IServiceCollection services, CrmPluginContext context)
     {
         var section = context.Configuration is IConfigurationSection s ? s.Path : $"Crm:Plugins:{context.Name}";
-        services.AddOptions<EmailPluginOptions>().Bind(context.Configuration).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<EmailPluginOptions>>(new EmailOptionsValidation(section));
+        // Checked here rather than on host start: a plugin that is not configured (or configured wrongly) is
+        // reported and skipped by the host, which runs on without it.
+        var validation = new EmailOptionsValidation(section);
+        var probe = new EmailPluginOptions();
+        context.Configuration.Bind(probe);
+        if (validation.Validate(null, probe) is { Failed: true } invalid) throw new InvalidOperationException(invalid.FailureMessage);
+        services.AddOptions<EmailPluginOptions>().Bind(context.Configuration);
+        services.AddSingleton<IValidateOptions<EmailPluginOptions>>(validation);
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddSingleton<EmailSettings>();

@@ -27,6 +27,10 @@ internal static class PluginRegistrations
     {
         foreach (var descriptor in plugin)
         {
+            // ValidateOnStart would let a plugin's options stop the host from starting; a plugin checks its options
+            // in ConfigureServices instead, where a failure skips the plugin alone.
+            if (IsStartupValidation(descriptor.ServiceType)) continue;
+
             if (descriptor.ServiceType == typeof(IMessageConnector))
             {
                 host.Add(Wrap(descriptor, (services, create) => new PluginMessageConnector(services, guards, name, create, OwnsInstance(descriptor))));
@@ -53,6 +57,10 @@ internal static class PluginRegistrations
             }
         }
     }
+
+    private static bool IsStartupValidation(Type type) =>
+        type.FullName == "Microsoft.Extensions.Options.IStartupValidator"
+        || (type.IsConstructedGenericType && type.GetGenericArguments()[0].FullName == "Microsoft.Extensions.Options.StartupValidatorOptions");
 
     /// <summary>A registration that creates the plugin's object as it was registered and hands it to a guard.</summary>
     private static ServiceDescriptor Wrap(ServiceDescriptor descriptor, Func<IServiceProvider, Func<object>, object> guard)
