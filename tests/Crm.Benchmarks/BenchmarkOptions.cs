@@ -90,8 +90,11 @@ internal sealed record BenchmarkOptions
     /// <summary>Concurrent creators of (i).</summary>
     public int RuleLatencyInFlight { get; init; } = 64;
 
-    /// <summary>Benchmarks to run, of a, b, c, d, e, f, g, h, i.</summary>
-    public string Only { get; init; } = "abcdefghi";
+    /// <summary>E-mails of (j), through the engine and raw, each.</summary>
+    public int EmailMessages { get; init; } = 3_000;
+
+    /// <summary>Benchmarks to run, of a, b, c, d, e, f, g, h, i, j.</summary>
+    public string Only { get; init; } = "abcdefghij";
 
     public bool Runs(char benchmark) => Only.Contains(benchmark, StringComparison.Ordinal);
 
@@ -114,6 +117,7 @@ internal sealed record BenchmarkOptions
         RuleEvaluations = 100_000,
         RuleWarmUp = 50_000,
         RuleLatencyContacts = 2_000,
+        EmailMessages = 300,
         ClusterWarmUp = 300,
         RawPostgreSqlRows = 3_000,
     };
@@ -140,7 +144,7 @@ internal sealed record BenchmarkOptions
             {
                 options = options with { RestClients = clients };
             }
-            else if (arg.StartsWith("--only=", StringComparison.Ordinal) && arg.Length > 7 && arg[7..].All(c => c is 'a' or 'b' or 'c' or 'd' or 'e' or 'f' or 'g' or 'h' or 'i' or ','))
+            else if (arg.StartsWith("--only=", StringComparison.Ordinal) && arg.Length > 7 && arg[7..].All(c => c is 'a' or 'b' or 'c' or 'd' or 'e' or 'f' or 'g' or 'h' or 'i' or 'j' or ','))
             {
                 options = options with { Only = arg[7..] };
             }
