@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using System.Text.Json;
+using Crm.Engine.Hosting;
 using Crm.Engine.Plugins;
+using Crm.Plugins.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -12,26 +14,28 @@ using Microsoft.Extensions.Logging;
 namespace Crm.Plugins.Email.Tests;
 
 /// <summary>
-/// The one place tests obtain the e-mail plugin. For now it does what the host's plugin loader will do: reads the
-/// manifest (<c>plugin.json</c>, copied next to the tests), creates the entry type it names, calls
-/// <see cref="ICrmPlugin.ConfigureServices"/> with the plugin's section <c>Crm:Plugins:Email</c> (the engine runs the
-/// background work it registers), and maps its endpoints on a small ASP.NET Core host.
+/// The one place tests obtain the e-mail plugin: its build output is copied into a plugins folder and the engine loads
+/// it from there through the plugin loader, as a host does (manifest, load context, <c>ConfigureServices</c> with the
+/// section <c>Crm:Plugins:Email</c>, background work under a lease). Its endpoints are mapped on a small ASP.NET Core
+/// host here, standing in for Crm.Server.
 /// </summary>
 internal static class EmailPluginFixture
 {
-    /// <summary>Adds the plugin to an engine's services, configured from <paramref name="configuration"/> (the host's root).</summary>
-    public static void AddEmailPlugin(IServiceCollection services, IConfiguration configuration)
+    private static readonly Lazy<TestPluginFolder> Folder = new(() =>
     {
-        var manifestPath = Path.Combine(AppContext.BaseDirectory, "plugin.json");
-        var manifest = JsonSerializer.Deserialize<PluginManifest>(File.ReadAllText(manifestPath), JsonSerializerOptions.Web)
-            ?? throw new InvalidOperationException($"{manifestPath} is empty.");
-        var assembly = System.Reflection.Assembly.LoadFrom(Path.Combine(AppContext.BaseDirectory, manifest.Assembly));
-        var plugin = (ICrmPlugin)Activator.CreateInstance(assembly.GetType(manifest.EntryType, throwOnError: true)!)!;
-        var context = new CrmPluginContext(manifest.Name, Version.Parse(manifest.Version), AppContext.BaseDirectory,
-            configuration.GetSection("Crm:Plugins:" + manifest.Name), typeof(ICrmPlugin).Assembly.GetName().Version ?? new Version(1, 0));
-        plugin.ConfigureServices(services, context);
-        services.AddSingleton(new LoadedPlugin(plugin, context));
-        // Its background work (the mailbox readers) is run by the engine, under a lease, like an application's own.
+        var folder = new TestPluginFolder().AddFirstParty("Crm.Plugins.Email", "Email");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => folder.Dispose();
+        return folder;
+    });
+
+    /// <summary>The plugins folder holding the built plugin (read only; shared by the tests).</summary>
+    public static TestPluginFolder PluginsFolder() => Folder.Value;
+
+    /// <summary>Has the engine load the plugins in <paramref name="folder"/>, with their settings under <c>Crm:Plugins</c> of <paramref name="configuration"/>.</summary>
+    public static void LoadFrom(CrmEngineOptions options, TestPluginFolder folder, IConfiguration configuration)
+    {
+        options.Plugins.Folder = folder.Path;
+        options.Plugins.Configuration = configuration.GetSection("Crm:Plugins");
     }
 
     /// <summary>
@@ -41,7 +45,7 @@ internal static class EmailPluginFixture
     /// </summary>
     public static async Task<WebApplication> StartWebHostAsync(IServiceProvider engineServices, int port)
     {
-        var loaded = engineServices.GetRequiredService<LoadedPlugin>();
+        var loaded = engineServices.GetRequiredService<PluginCatalog>().Loaded.Single(p => p.Context.Name == "Email");
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
@@ -71,6 +75,4 @@ internal static class EmailPluginFixture
         await app.StartAsync();
         return app;
     }
-
-    private sealed record LoadedPlugin(ICrmPlugin Plugin, CrmPluginContext Context);
 }

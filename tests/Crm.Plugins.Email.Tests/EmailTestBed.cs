@@ -77,6 +77,7 @@ internal sealed class EmailTestBed : IAsyncDisposable
 
         configure?.Invoke(settings);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var plugins = EmailPluginFixture.PluginsFolder();
         var engine = await CrmTestEngine.StartAsync(
             configure: o =>
             {
@@ -84,8 +85,8 @@ internal sealed class EmailTestBed : IAsyncDisposable
                 o.Coordination.OutboxMaxAttempts = 4;
                 o.Messaging.PublicBaseUrl = "https://crm.example.test";
                 o.Messaging.LinkSecret = "engine-unsubscribe-secret-of-32-characters-or-more";
+                EmailPluginFixture.LoadFrom(o, plugins, configuration);
             },
-            services: s => EmailPluginFixture.AddEmailPlugin(s, configuration),
             cancellationToken: TestContext.Current.CancellationToken);
         return new EmailTestBed(servers, engine, tag, webPort);
     }
