@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.RateLimiting;
@@ -114,12 +113,11 @@ public sealed class WebFormsPlugin : ICrmWebPlugin
         return (values, false);
     }
 
-    /// <summary>The admin caller's tenant and actor; null for any other role.</summary>
-    private static (string Tenant, Actor Actor)? Admin(HttpContext http)
-    {
-        var tenant = http.User.FindFirstValue(CrmClaimTypes.Tenant) ?? throw new InvalidOperationException("An API route was reached without a caller.");
-        return http.User.FindFirstValue(CrmClaimTypes.Role) == "Admin" ? (tenant, Actor.User(http.User.FindFirstValue(CrmClaimTypes.User) ?? "unknown")) : null;
-    }
+    /// <summary>The admin caller's tenant and actor (the user the key acts for); null for any other role.</summary>
+    private static (string Tenant, Actor Actor)? Admin(HttpContext http) =>
+        (CrmCaller.From(http) ?? throw new InvalidOperationException("An API route was reached without a caller.")) is { IsAdmin: true } caller
+            ? (caller.Tenant, Actor.User(caller.UserId.Length > 0 ? caller.UserId : "unknown"))
+            : null;
 
     private static IResult Forbidden() => Results.Problem(statusCode: 403, title: "Forbidden", detail: "Only admins may manage web forms.");
 }

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Json.Nodes;
 using Crm.Engine;
 using Crm.Engine.Coordination;
@@ -100,11 +99,11 @@ public sealed class WebhooksPlugin : ICrmWebPlugin
         });
     }
 
-    private static (string Tenant, Actor Actor)? Admin(HttpContext http)
-    {
-        var tenant = http.User.FindFirstValue(CrmClaimTypes.Tenant) ?? throw new InvalidOperationException("An API route was reached without a caller.");
-        return http.User.FindFirstValue(CrmClaimTypes.Role) == "Admin" ? (tenant, Actor.User(http.User.FindFirstValue(CrmClaimTypes.User) ?? "unknown")) : null;
-    }
+    /// <summary>The admin caller's tenant and actor (the user the key acts for); null for any other role.</summary>
+    private static (string Tenant, Actor Actor)? Admin(HttpContext http) =>
+        (CrmCaller.From(http) ?? throw new InvalidOperationException("An API route was reached without a caller.")) is { IsAdmin: true } caller
+            ? (caller.Tenant, Actor.User(caller.UserId.Length > 0 ? caller.UserId : "unknown"))
+            : null;
 
     private static IResult Forbidden() => Results.Problem(statusCode: 403, title: "Forbidden", detail: "Only admins may manage webhooks.");
 

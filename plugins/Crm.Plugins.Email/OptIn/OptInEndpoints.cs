@@ -1,3 +1,4 @@
+using Crm.Engine.Plugins;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -25,8 +26,8 @@ internal static class OptInEndpoints
 
     private static async Task<IResult> RequestAsync(HttpContext http, [FromServices] DoubleOptIn optIn, CancellationToken cancellationToken)
     {
-        if (Caller.From(http) is not { } caller) return Problem(401, "unauthorized", "Authentication required", "Send 'Authorization: Bearer <api key>' with a valid key.");
-        if (caller.ReadOnly) return Problem(403, "forbidden", "Forbidden", "The read-only role may not record consent.");
+        if (CrmCaller.From(http) is not { } caller) return Problem(401, "unauthorized", "Authentication required", "Send 'Authorization: Bearer <api key>' with a valid key.");
+        if (caller.IsReadOnly) return Problem(403, "forbidden", "Forbidden", "The read-only role may not record consent.");
         if (!optIn.Enabled)
         {
             return Problem(503, "email_opt_in_not_configured", "Double opt-in is not configured",
