@@ -56,7 +56,7 @@ internal abstract partial class RecordGrain
         {
             foreach (var rule in rules.For(RuleStage.Enrich, trigger))
             {
-                var outcome = await Rules.EvaluateSyncAsync(rule, RuleTriggers.Input(e, trigger, Type, Id, before, State.View(s)));
+                var outcome = await Rules.EvaluateSyncAsync(rule, RuleTriggers.Input(e, trigger, Type, Id, before, after));
                 var count = batch.Events.Count;
                 var rewritten = false;
                 batch.Attribution = (rule.Actor, RuleCausation.Format(e.EventId, depth + 1));
@@ -83,6 +83,9 @@ internal abstract partial class RecordGrain
                 {
                     foreach (var added in batch.AsCommitted().Skip(count)) State.Apply(added);
                 }
+
+                // The next rule sees this one's changes; the view is built again only when there were some.
+                if (rewritten || batch.Events.Count != count) after = State.View(s);
             }
         }
     }
