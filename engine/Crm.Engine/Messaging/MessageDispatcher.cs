@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Crm.Engine.Client;
 using Crm.Engine.Coordination;
 using Crm.Engine.Domain;
 using Crm.Engine.Grains;
@@ -171,21 +172,15 @@ internal sealed partial class MessageDispatcher(
         var client = crm.ForTenant(tenant, Actor.System);
         var id = RecordIds.FromKey(entry.EffectKey + "/interaction");
         var write = new WriteOptions { Actor = Actor.System, CausationId = messageId, EffectKey = entry.EffectKey + "/interaction" };
-        try
+        await client.CreateOnceAsync(RecordTypes.Interaction, new JsonObject
         {
-            await client.CreateAsync(RecordTypes.Interaction, new JsonObject
-            {
-                ["kind"] = channel is Channels.Email or Channels.Sms ? channel : "note",
-                ["direction"] = "outbound",
-                ["channel"] = channel,
-                ["messageId"] = messageId,
-                ["subject"] = (string?)p["subject"] ?? $"Message on {channel}",
-                ["body"] = (string?)p["body"],
-            }, id, write);
-        }
-        catch (RecordExistsException)
-        {
-        }
+            ["kind"] = channel is Channels.Email or Channels.Sms ? channel : "note",
+            ["direction"] = "outbound",
+            ["channel"] = channel,
+            ["messageId"] = messageId,
+            ["subject"] = (string?)p["subject"] ?? $"Message on {channel}",
+            ["body"] = (string?)p["body"],
+        }, id, write, CancellationToken.None);
 
         await client.LinkAsync(RecordTypes.Interaction, id, new RecordLink(RecordTypes.Contact, contactId), write with { EffectKey = entry.EffectKey + "/interaction/link" });
     }

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Crm.Engine.Messaging;
+using Crm.Engine.Client;
 using Crm.Engine.Coordination;
 using Crm.Engine.Domain;
 using Crm.Engine.Grains;
@@ -114,14 +115,7 @@ internal sealed class RuleActionExecutor(IGrainFactory grains, ICrmClient crm, R
     private static async Task<string> CreateLinkedAsync(ICrmClient client, Decision d, string type, JsonObject fields, string step, CancellationToken cancellationToken)
     {
         var id = RecordIds.FromKey(d.Key + "/" + step);
-        try
-        {
-            await client.CreateAsync(type, fields, id, d.Write(step), cancellationToken);
-        }
-        catch (RecordExistsException)
-        {
-            // Created by an earlier attempt of this row.
-        }
+        await client.CreateOnceAsync(type, fields, id, d.Write(step), cancellationToken);
 
         if (d.RecordType.Length == 0)
         {
