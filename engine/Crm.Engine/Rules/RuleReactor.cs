@@ -26,6 +26,12 @@ internal sealed class RuleReactor(IEventStore store, RulePipeline pipeline, Rule
         var ruleSets = new Dictionary<string, TenantRuleSet>(StringComparer.Ordinal);
         var states = new RecordStates(store);
         var disabled = new HashSet<(string, string)>();
+        async ValueTask<TenantRuleSet> RulesOf(string tenant)
+        {
+            if (!ruleSets.TryGetValue(tenant, out var set)) ruleSets[tenant] = set = await pipeline.RulesAsync(tenant);
+            return set;
+        }
+
         foreach (var e in events)
         {
             if (e.StreamId == StreamIds.Rules)
@@ -38,13 +44,12 @@ internal sealed class RuleReactor(IEventStore store, RulePipeline pipeline, Rule
 
             if (e.StreamId == StreamIds.Rules && e.Type == EventTypes.RuleScheduleFired)
             {
-                if (!ruleSets.TryGetValue(e.Tenant, out var tenantRules)) ruleSets[e.Tenant] = tenantRules = await pipeline.RulesAsync(e.Tenant);
-                await DecideScheduleAsync(e, tenantRules, outbox, disabled);
+                await DecideScheduleAsync(e, await RulesOf(e.Tenant), outbox, disabled);
                 continue;
             }
 
             if (!RecordStates.IsRecordStream(e.StreamId, out var type, out var id)) continue;
-            if (!ruleSets.TryGetValue(e.Tenant, out var rules)) ruleSets[e.Tenant] = rules = await pipeline.RulesAsync(e.Tenant);
+            var rules = await RulesOf(e.Tenant);
             if (!rules.HasReactRules) continue;
 
             var hits = RuleTriggers.For(type, e.Type, EventUpcaster.Payload(e))
