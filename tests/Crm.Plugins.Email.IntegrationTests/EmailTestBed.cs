@@ -1,11 +1,11 @@
 using System.Text.Json.Nodes;
 using Crm.Engine;
 using Crm.Engine.Testing;
-using Crm.Plugins.Email.Tests.MailServers;
+using Crm.Plugins.Email.IntegrationTests.MailServers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 
-namespace Crm.Plugins.Email.Tests;
+namespace Crm.Plugins.Email.IntegrationTests;
 
 /// <summary>
 /// One test's world: an engine on its own data directory with the e-mail plugin sending to the shared SMTP sink and,

@@ -4,7 +4,7 @@ using MailKit.Net.Imap;
 using MailKit.Security;
 using MimeKit;
 
-namespace Crm.Plugins.Email.Tests.MailServers;
+namespace Crm.Plugins.Email.IntegrationTests.MailServers;
 
 /// <summary>
 /// A real IMAP server: Dovecot 2.3 started with a generated configuration in a temporary folder, listening on a free

@@ -1,6 +1,6 @@
-[assembly: AssemblyFixture(typeof(Crm.Plugins.Email.Tests.MailServers.MailServers))]
+[assembly: AssemblyFixture(typeof(Crm.Plugins.Email.IntegrationTests.MailServers.MailServers))]
 
-namespace Crm.Plugins.Email.Tests.MailServers;
+namespace Crm.Plugins.Email.IntegrationTests.MailServers;
 
 /// <summary>The SMTP sink and the IMAP server, started once for the test assembly; tests keep apart by their own addresses and mailboxes.</summary>
 public sealed class MailServers : IAsyncLifetime

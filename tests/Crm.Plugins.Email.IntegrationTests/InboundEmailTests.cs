@@ -4,7 +4,7 @@ using Crm.Engine;
 using Crm.Engine.Rules;
 using MimeKit;
 
-namespace Crm.Plugins.Email.Tests;
+namespace Crm.Plugins.Email.IntegrationTests;
 
 /// <summary>
 /// Mail read from a real IMAP mailbox: replies land on their case and contact, new mail to the support address opens a

@@ -1,11 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 using Crm.Engine.Plugins;
 using Crm.Engine;
-using Microsoft.Extensions.Options;
 
-namespace Crm.Plugins.Email.Tests;
+namespace Crm.Plugins.Email.IntegrationTests;
 
-/// <summary>The plugin's settings: checked at start-up with their paths, and a tenant's own over the defaults.</summary>
+/// <summary>The plugin's settings are checked when it loads, naming each configuration path.</summary>
 public sealed class OptionsTests(MailServers.MailServers servers)
 {
     [Fact]
@@ -26,24 +25,5 @@ public sealed class OptionsTests(MailServers.MailServers servers)
         Assert.Contains("Crm:Plugins:Email:LinkSecret must be at least 32 characters", email.Error);
         Assert.Contains("Crm:Plugins:Email:Mailboxes:0:Tenant is required", email.Error);
         await bed.Crm.CreateAsync(RecordTypes.Contact, new System.Text.Json.Nodes.JsonObject { ["firstName"] = "Still here" });
-    }
-
-    [Fact]
-    public void A_tenant_s_own_sender_and_smtp_settings_win_over_the_defaults_one_by_one()
-    {
-        var options = new EmailPluginOptions
-        {
-            From = "Acme <hello@acme.test>",
-            Smtp = new SmtpOptions { Host = "smtp.acme.test", Port = 587, UserName = "acme", Password = "p1" },
-            Tenants = { ["beta"] = new EmailTenantOptions { From = "Beta <news@beta.test>", Smtp = new SmtpOptions { UserName = "beta", Password = "p2" } } },
-        };
-        var settings = new EmailSettings(Options.Create(options));
-
-        var beta = settings.ForTenant("beta");
-        var other = settings.ForTenant("other");
-
-        Assert.Equal(("news@beta.test", "beta.test", "news@beta.test"), (beta.From.Address, beta.MessageIdDomain, beta.Bounce.Address));
-        Assert.Equal(("smtp.acme.test", 587, "beta", "p2"), (beta.Smtp.Host, beta.Smtp.Port, beta.Smtp.UserName, beta.Smtp.Password));
-        Assert.Equal(("hello@acme.test", "acme.test", "acme"), (other.From.Address, other.MessageIdDomain, other.Smtp.UserName));
     }
 }

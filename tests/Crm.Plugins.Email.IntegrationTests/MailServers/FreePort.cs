@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Crm.Plugins.Email.Tests.MailServers;
+namespace Crm.Plugins.Email.IntegrationTests.MailServers;
 
 /// <summary>Free loopback ports, and waiting for a server to listen on one.</summary>
 internal static class FreePort

@@ -4,7 +4,7 @@ using Crm.Engine;
 using Crm.Engine.Messaging;
 using Crm.Engine.Rules;
 
-namespace Crm.Plugins.Email.Tests;
+namespace Crm.Plugins.Email.IntegrationTests;
 
 /// <summary>
 /// Outbound mail through the engine's one path and the plugin's SMTP connector, to a real SMTP server: merge fields,

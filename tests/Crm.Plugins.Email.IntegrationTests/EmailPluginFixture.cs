@@ -11,7 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Crm.Plugins.Email.Tests;
+namespace Crm.Plugins.Email.IntegrationTests;
 
 /// <summary>
 /// The one place tests obtain the e-mail plugin: its build output is copied into a plugins folder and the engine loads

@@ -1,4 +1,4 @@
-namespace Crm.Plugins.Email.Tests;
+namespace Crm.Plugins.Email.IntegrationTests;
 
 /// <summary>Waits on a condition with a timeout instead of sleeping a fixed time.</summary>
 internal static class Eventually

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using MimeKit;
 
-namespace Crm.Plugins.Email.Tests.MailServers;
+namespace Crm.Plugins.Email.IntegrationTests.MailServers;
 
 /// <summary>One message the sink received: its envelope and the message.</summary>
 public sealed record SinkMessage(string MailFrom, IReadOnlyList<string> RcptTo, MimeMessage Message, bool Deferred, string File);

@@ -9,7 +9,7 @@ using System.Text.RegularExpressions;
 using Crm.Engine;
 using Crm.Engine.Messaging;
 
-namespace Crm.Plugins.Email.Tests;
+namespace Crm.Plugins.Email.IntegrationTests;
 
 /// <summary>
 /// Double opt-in over HTTP: the request records pending consent and mails a signed link; opening it grants the consent
