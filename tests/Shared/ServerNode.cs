@@ -3,13 +3,13 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Runtime.InteropServices;
-using Crm.Server.IntegrationTests;
 
-namespace Crm.Cluster.Tests;
+namespace Crm.Testing.Processes;
 
 /// <summary>
-/// One Crm.Server process of the test cluster (<c>dotnet Crm.Server.dll</c>, configured by environment variables),
-/// on ports of its own that it keeps across restarts. Its output is kept for the failure messages.
+/// One Crm.Server process (<c>dotnet Crm.Server.dll</c>, configured by environment variables) — a node of a test
+/// cluster, or a single server a test kills — on ports of its own that it keeps across restarts. Its output is kept
+/// for the failure messages. The test project names the built server in the assembly metadata <c>CrmServerPath</c>.
 /// </summary>
 public sealed partial class ServerNode : IAsyncDisposable
 {
@@ -22,14 +22,14 @@ public sealed partial class ServerNode : IAsyncDisposable
     private readonly Queue<string> _output = new();
     private Process? _process;
 
-    public ServerNode(int number, IReadOnlyDictionary<string, string> clusterEnvironment, string workingDirectory)
+    public ServerNode(int number, IReadOnlyDictionary<string, string> environment, string workingDirectory)
     {
         Number = number;
         HttpPort = FreePort();
         SiloPort = FreePort();
         BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}/");
         _workingDirectory = workingDirectory;
-        _environment = new Dictionary<string, string>(clusterEnvironment)
+        _environment = new Dictionary<string, string>(environment)
         {
             ["ASPNETCORE_URLS"] = BaseAddress.ToString().TrimEnd('/'),
             ["Crm__Silo__Port"] = SiloPort.ToString(),
@@ -94,18 +94,22 @@ public sealed partial class ServerNode : IAsyncDisposable
         _process = process;
         ChildProcesses.Track(process);
 
-        try
+        var deadline = DateTime.UtcNow + ReadyTimeout;
+        while (true)
         {
-            await Eventually.TrueAsync(async () =>
+            if (process.HasExited) throw new InvalidOperationException($"Node {Number} exited with {process.ExitCode} while starting.\n{Output()}");
+            try
             {
-                if (process.HasExited) throw new InvalidOperationException($"Node {Number} exited with {process.ExitCode} while starting.\n{Output()}");
                 using var response = await Http.GetAsync("health/ready", cancellationToken);
-                return response.StatusCode == HttpStatusCode.OK;
-            }, ReadyTimeout, $"node {Number} to be ready");
-        }
-        catch (TimeoutException ex)
-        {
-            throw new TimeoutException($"{ex.Message}\n{Output()}", ex);
+                if (response.StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Node {Number} was not ready within {ReadyTimeout}.\n{Output()}");
+            await Task.Delay(100, cancellationToken);
         }
     }
 
