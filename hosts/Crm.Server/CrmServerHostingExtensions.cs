@@ -32,6 +32,8 @@ public static class CrmServerHostingExtensions
             MaxBodyBytes = section.GetValue<long?>("MaxBodyBytes") ?? 1024 * 1024,
             PermitsPerSecond = section.GetValue<int?>("RateLimit:PermitsPerSecond") ?? 500,
             Burst = section.GetValue<int?>("RateLimit:Burst") ?? 1000,
+            PublicPermitsPerSecond = section.GetValue<int?>("RateLimit:PublicPermitsPerSecond") ?? 10,
+            PublicBurst = section.GetValue<int?>("RateLimit:PublicBurst") ?? 30,
         };
         Validate(options);
         var cluster = CrmClusterOptions.Bind(builder.Configuration);
@@ -93,22 +95,19 @@ public static class CrmServerHostingExtensions
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
                 var auth = context.Request.Headers.Authorization.ToString();
-                return string.IsNullOrEmpty(auth)
-                    ? RateLimitPartition.GetNoLimiter("anonymous")
-                    : RateLimitPartition.GetTokenBucketLimiter(auth, _ => new TokenBucketRateLimiterOptions
-                    {
-                        TokenLimit = options.Burst,
-                        TokensPerPeriod = options.PermitsPerSecond,
-                        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                        QueueLimit = 0,
-                        AutoReplenishment = true,
-                    });
+                if (!string.IsNullOrEmpty(auth)) return TokenBucket(auth, options.PermitsPerSecond, options.Burst);
+                // Anonymous callers reach only the public routes (the rest answers 401): budget those per client address.
+                return IsPublicRoute(context.Request.Path)
+                    ? TokenBucket("public:" + context.Connection.RemoteIpAddress, options.PublicPermitsPerSecond, options.PublicBurst)
+                    : RateLimitPartition.GetNoLimiter("anonymous");
             });
             o.OnRejected = async (ctx, token) =>
             {
                 ctx.HttpContext.Response.Headers.RetryAfter = "1";
-                await Problems.Write(ctx.HttpContext, 429, "rate_limited", "Too many requests",
-                    $"This key may make {options.PermitsPerSecond} requests per second on this node; retry after 1 second.");
+                var detail = string.IsNullOrEmpty(ctx.HttpContext.Request.Headers.Authorization.ToString())
+                    ? $"This address may make {options.PublicPermitsPerSecond} requests per second to public routes on this node; retry after 1 second."
+                    : $"This key may make {options.PermitsPerSecond} requests per second on this node; retry after 1 second.";
+                await Problems.Write(ctx.HttpContext, 429, "rate_limited", "Too many requests", detail);
             };
         });
         return builder;
@@ -172,12 +171,26 @@ public static class CrmServerHostingExtensions
         return app;
     }
 
+    private static bool IsPublicRoute(PathString path) => path.StartsWithSegments("/p") || path.StartsWithSegments("/u");
+
+    private static RateLimitPartition<string> TokenBucket(string partition, int permitsPerSecond, int burst) =>
+        RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = burst,
+            TokensPerPeriod = permitsPerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+
     private static void Validate(CrmServerOptions o)
     {
         if (string.IsNullOrWhiteSpace(o.DataPath)) throw new InvalidOperationException("Crm:DataPath must name a directory.");
         if (o.MaxBodyBytes is < 1024 or > 100 * 1024 * 1024) throw new InvalidOperationException("Crm:MaxBodyBytes must be between 1 KiB and 100 MiB.");
         if (o.PermitsPerSecond < 1) throw new InvalidOperationException("Crm:RateLimit:PermitsPerSecond must be at least 1.");
         if (o.Burst < 1) throw new InvalidOperationException("Crm:RateLimit:Burst must be at least 1.");
+        if (o.PublicPermitsPerSecond < 1) throw new InvalidOperationException("Crm:RateLimit:PublicPermitsPerSecond must be at least 1.");
+        if (o.PublicBurst < 1) throw new InvalidOperationException("Crm:RateLimit:PublicBurst must be at least 1.");
         if (!Crm.Engine.Domain.RecordIds.IsValidTenant(o.BootstrapTenant)) throw new InvalidOperationException("Crm:Auth:BootstrapTenant is not a valid tenant id.");
     }
 }

@@ -22,4 +22,13 @@ public sealed class CrmServerOptions
 
     /// <summary><c>Crm:RateLimit:Burst</c>: requests a key may make at once before the per-second rate applies.</summary>
     public int Burst { get; set; } = 1000;
+
+    /// <summary>
+    /// <c>Crm:RateLimit:PublicPermitsPerSecond</c>: requests per second per client address on this node to the
+    /// anonymous public routes (<c>/p/…</c> of plugins, <c>/u/…</c> unsubscribe links).
+    /// </summary>
+    public int PublicPermitsPerSecond { get; set; } = 10;
+
+    /// <summary><c>Crm:RateLimit:PublicBurst</c>: public requests a client address may make at once.</summary>
+    public int PublicBurst { get; set; } = 30;
 }

@@ -52,6 +52,8 @@ public sealed class CrmServerInstance : IAsyncDisposable
                 $"--Crm:Auth:BootstrapKey={bootstrapKey}",
                 "--Crm:RateLimit:PermitsPerSecond=100000",
                 "--Crm:RateLimit:Burst=100000",
+                "--Crm:RateLimit:PublicPermitsPerSecond=100000",
+                "--Crm:RateLimit:PublicBurst=100000",
                 "--Logging:LogLevel:Default=Warning",
                 "--Logging:LogLevel:Orleans.Runtime.Silo=Error",
                 .. extraArgs,

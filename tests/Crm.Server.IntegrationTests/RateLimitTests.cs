@@ -37,4 +37,31 @@ public sealed class RateLimitTests
         await Eventually.TrueAsync(async () => (await server.SendAsync(HttpMethod.Get, "api/v1/me", tenant.AdminKey)).Status == HttpStatusCode.OK,
             TimeSpan.FromSeconds(10), "the key's budget to refill");
     }
+
+    [Fact]
+    public async Task Anonymous_public_routes_are_limited_per_client_address_while_keys_and_health_checks_carry_on()
+    {
+        using var directory = new TempDirectory();
+        // Extra arguments come last, so they win over the test defaults.
+        await using var server = await CrmServerInstance.StartAsync(directory.Path, CrmServerInstance.NewKey(), TestData.Cancel,
+            "--Crm:RateLimit:PublicPermitsPerSecond=1", "--Crm:RateLimit:PublicBurst=3");
+
+        RawResponse? limited = null;
+        var answered = 0;
+        for (var i = 0; i < 50 && limited is null; i++)
+        {
+            // An unsubscribe link with a forged token: answered (not found) until the address's budget is spent.
+            var response = await server.SendAsync(HttpMethod.Get, "u/not-a-real-token", apiKey: null);
+            if (response.Status == HttpStatusCode.TooManyRequests) limited = response;
+            else answered++;
+        }
+
+        Assert.NotNull(limited);
+        Assert.InRange(answered, 3, 10);
+        Assert.Equal(ProblemTypes.RateLimited, limited.ProblemType);
+        Assert.Equal("1", limited.Headers.RetryAfter?.ToString());
+        Assert.Contains("public routes", limited.Json["detail"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, (await server.SendAsync(HttpMethod.Get, "health/live", apiKey: null)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await server.SendAsync(HttpMethod.Get, "api/v1/me", server.BootstrapKey)).Status);
+    }
 }

@@ -50,6 +50,8 @@ public sealed partial class ServerNode : IAsyncDisposable
         ["Crm__Auth__BootstrapKey"] = adminKey,
         ["Crm__RateLimit__PermitsPerSecond"] = "1000000",
         ["Crm__RateLimit__Burst"] = "1000000",
+        ["Crm__RateLimit__PublicPermitsPerSecond"] = "1000000",
+        ["Crm__RateLimit__PublicBurst"] = "1000000",
         ["Logging__LogLevel__Default"] = "Warning",
         ["DOTNET_NOLOGO"] = "1",
     };
