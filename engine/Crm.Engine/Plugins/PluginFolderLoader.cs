@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Runtime.Loader;
 using Crm.Engine.Messaging;
 using Crm.Engine.Rules;
 using McMaster.NETCore.Plugins;
@@ -132,6 +134,7 @@ internal static class PluginFolderLoader
     {
         var loader = PluginLoader.CreateFromAssemblyFile(assemblyPath, isUnloadable: false, SharedTypes, c => c.PreferSharedTypes = true);
         var assembly = loader.LoadDefaultAssembly();
+        VerifyDependencies(assembly, loader.LoadContext);
         var type = assembly.GetType(entryType, throwOnError: false)
             ?? throw new EntryTypeException($"{assembly.GetName().Name} has no type {entryType}");
         if (!typeof(ICrmPlugin).IsAssignableFrom(type))
@@ -147,6 +150,26 @@ internal static class PluginFolderLoader
         }
 
         return (ICrmPlugin)Activator.CreateInstance(type)!;
+    }
+
+    /// <summary>
+    /// Loads every assembly the plugin's own assemblies reference, so a library missing from its folder fails the load
+    /// now (<c>missing_dependency</c>), not the first send hours later. Shared and framework assemblies come from the
+    /// host and are not walked further.
+    /// </summary>
+    private static void VerifyDependencies(Assembly root, AssemblyLoadContext context)
+    {
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { root.GetName().Name! };
+        var pending = new Stack<Assembly>([root]);
+        while (pending.TryPop(out var assembly))
+        {
+            foreach (var reference in assembly.GetReferencedAssemblies())
+            {
+                if (!seen.Add(reference.Name!)) continue;
+                var loaded = context.LoadFromAssemblyName(reference);
+                if (AssemblyLoadContext.GetLoadContext(loaded) == context) pending.Push(loaded);
+            }
+        }
     }
 
     /// <summary>The entry type named by the manifest cannot be used; the message says why.</summary>
