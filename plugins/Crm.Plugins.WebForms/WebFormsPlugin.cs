@@ -39,14 +39,14 @@ public sealed class WebFormsPlugin : ICrmWebPlugin
     {
         endpoints.Api.MapGet("/forms", async (HttpContext http, FormSubmissions forms) =>
         {
-            if (Admin(http) is not var (tenant, _)) return Forbidden();
+            if (CrmCaller.Admin(http) is not var (tenant, _)) return Forbidden();
             var stored = await http.RequestServices.GetRequiredService<ICrmClient>().ForTenant(tenant).PluginData(FormSubmissions.PluginName).ListAsync();
             return Results.Json(new JsonObject { ["items"] = new JsonArray([.. stored.Where(p => p.Key.StartsWith("form:", StringComparison.Ordinal)).Select(p => (JsonNode)p.Value.DeepClone())]) });
         });
 
         endpoints.Api.MapPut("/forms/{formId}", async (HttpContext http, string formId) =>
         {
-            if (Admin(http) is not var (tenant, actor)) return Forbidden();
+            if (CrmCaller.Admin(http) is not var (tenant, actor)) return Forbidden();
             var body = await JsonNode.ParseAsync(http.Request.Body) as JsonObject ?? throw new ValidationException("body", "must be a JSON object");
             var form = WebForm.Parse(formId, body);
             await http.RequestServices.GetRequiredService<ICrmClient>().ForTenant(tenant, actor).PluginData(FormSubmissions.PluginName).SetAsync("form:" + formId, form.ToJson());
@@ -57,7 +57,7 @@ public sealed class WebFormsPlugin : ICrmWebPlugin
 
         endpoints.Api.MapDelete("/forms/{formId}", async (HttpContext http, string formId) =>
         {
-            if (Admin(http) is not var (tenant, actor)) return Forbidden();
+            if (CrmCaller.Admin(http) is not var (tenant, actor)) return Forbidden();
             return await http.RequestServices.GetRequiredService<ICrmClient>().ForTenant(tenant, actor).PluginData(FormSubmissions.PluginName).RemoveAsync("form:" + formId)
                 ? Results.NoContent()
                 : Results.Problem(statusCode: 404, title: "Not found", detail: $"No form '{formId}'.");
@@ -112,12 +112,6 @@ public sealed class WebFormsPlugin : ICrmWebPlugin
 
         return (values, false);
     }
-
-    /// <summary>The admin caller's tenant and actor (the user the key acts for); null for any other role.</summary>
-    private static (string Tenant, Actor Actor)? Admin(HttpContext http) =>
-        (CrmCaller.From(http) ?? throw new InvalidOperationException("An API route was reached without a caller.")) is { IsAdmin: true } caller
-            ? (caller.Tenant, Actor.User(caller.UserId.Length > 0 ? caller.UserId : "unknown"))
-            : null;
 
     private static IResult Forbidden() => Results.Problem(statusCode: 403, title: "Forbidden", detail: "Only admins may manage web forms.");
 }

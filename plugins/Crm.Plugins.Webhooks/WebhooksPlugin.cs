@@ -28,7 +28,7 @@ public sealed class WebhooksPlugin : ICrmWebPlugin
     {
         endpoints.Api.MapGet("/subscriptions", async (HttpContext http, ICrmClient crm) =>
         {
-            if (Admin(http) is not var (tenant, _)) return Forbidden();
+            if (CrmCaller.Admin(http) is not var (tenant, _)) return Forbidden();
             var stored = await crm.ForTenant(tenant).PluginData(WebhookDispatcher.PluginName).ListAsync();
             return Results.Json(new JsonObject
             {
@@ -38,7 +38,7 @@ public sealed class WebhooksPlugin : ICrmWebPlugin
 
         endpoints.Api.MapPut("/subscriptions/{id}", async (HttpContext http, ICrmClient crm, string id) =>
         {
-            if (Admin(http) is not var (tenant, actor)) return Forbidden();
+            if (CrmCaller.Admin(http) is not var (tenant, actor)) return Forbidden();
             var body = await JsonNode.ParseAsync(http.Request.Body) as JsonObject ?? throw new ValidationException("body", "must be a JSON object");
             var data = crm.ForTenant(tenant, actor).PluginData(WebhookDispatcher.PluginName);
             var existing = WebhookSubscription.IsValidId(id) && await data.GetAsync("sub:" + id) is { } stored ? WebhookSubscription.FromJson(stored) : null;
@@ -50,7 +50,7 @@ public sealed class WebhooksPlugin : ICrmWebPlugin
 
         endpoints.Api.MapPost("/subscriptions/{id}/rotate-secret", async (HttpContext http, ICrmClient crm, string id) =>
         {
-            if (Admin(http) is not var (tenant, actor)) return Forbidden();
+            if (CrmCaller.Admin(http) is not var (tenant, actor)) return Forbidden();
             var data = crm.ForTenant(tenant, actor).PluginData(WebhookDispatcher.PluginName);
             if (!WebhookSubscription.IsValidId(id) || await data.GetAsync("sub:" + id) is not { } stored) return NotFound(id);
             var sub = WebhookSubscription.FromJson(stored) with { Secret = WebhookSubscription.NewSecret() };
@@ -60,7 +60,7 @@ public sealed class WebhooksPlugin : ICrmWebPlugin
 
         endpoints.Api.MapDelete("/subscriptions/{id}", async (HttpContext http, ICrmClient crm, string id) =>
         {
-            if (Admin(http) is not var (tenant, actor)) return Forbidden();
+            if (CrmCaller.Admin(http) is not var (tenant, actor)) return Forbidden();
             return WebhookSubscription.IsValidId(id) && await crm.ForTenant(tenant, actor).PluginData(WebhookDispatcher.PluginName).RemoveAsync("sub:" + id)
                 ? Results.NoContent()
                 : NotFound(id);
@@ -68,7 +68,7 @@ public sealed class WebhooksPlugin : ICrmWebPlugin
 
         endpoints.Api.MapGet("/dead-letters", async (HttpContext http, ICrmClient crm) =>
         {
-            if (Admin(http) is not var (tenant, _)) return Forbidden();
+            if (CrmCaller.Admin(http) is not var (tenant, _)) return Forbidden();
             var letters = await crm.ForTenant(tenant).Outbox(WebhookDispatcher.SubscriptionName).GetDeadLettersAsync();
             return Results.Json(new JsonObject
             {
@@ -92,18 +92,12 @@ public sealed class WebhooksPlugin : ICrmWebPlugin
 
         endpoints.Api.MapPost("/dead-letters/{letter}/replay", async (HttpContext http, ICrmClient crm, long letter) =>
         {
-            if (Admin(http) is not var (tenant, _)) return Forbidden();
+            if (CrmCaller.Admin(http) is not var (tenant, _)) return Forbidden();
             return await crm.ForTenant(tenant).Outbox(WebhookDispatcher.SubscriptionName).ReplayAsync(letter)
                 ? Results.Accepted()
                 : Results.Problem(statusCode: 404, title: "Not found", detail: $"No dead letter {letter}.");
         });
     }
-
-    /// <summary>The admin caller's tenant and actor (the user the key acts for); null for any other role.</summary>
-    private static (string Tenant, Actor Actor)? Admin(HttpContext http) =>
-        (CrmCaller.From(http) ?? throw new InvalidOperationException("An API route was reached without a caller.")) is { IsAdmin: true } caller
-            ? (caller.Tenant, Actor.User(caller.UserId.Length > 0 ? caller.UserId : "unknown"))
-            : null;
 
     private static IResult Forbidden() => Results.Problem(statusCode: 403, title: "Forbidden", detail: "Only admins may manage webhooks.");
 

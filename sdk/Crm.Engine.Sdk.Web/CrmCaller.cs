@@ -12,6 +12,15 @@ public sealed record CrmCaller(string Tenant, string UserId, string Role, string
 
     public bool IsReadOnly => Role.Equals("ReadOnly", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// The caller's tenant and actor when the caller is an admin, else null. For a plugin's <c>endpoints.Api</c> routes,
+    /// which the host reaches only with a caller; a request without one is a host fault and throws.
+    /// </summary>
+    public static (string Tenant, Actor Actor)? Admin(HttpContext http) =>
+        (From(http) ?? throw new InvalidOperationException("An API route was reached without a caller.")) is { IsAdmin: true } caller
+            ? (caller.Tenant, caller.Actor)
+            : null;
+
     /// <summary>The authenticated caller, or null for a request without the host's claims.</summary>
     public static CrmCaller? From(HttpContext http)
     {
