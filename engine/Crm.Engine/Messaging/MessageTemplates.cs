@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fluid;
 using Fluid.Values;
@@ -9,14 +8,8 @@ namespace Crm.Engine.Messaging;
 internal static class MessageTemplates
 {
     private static readonly FluidParser Parser = new();
-    private static readonly TemplateOptions Options = CreateOptions();
-
-    private static TemplateOptions CreateOptions()
-    {
-        var options = new TemplateOptions { MaxSteps = 100_000, MaxRecursion = 32 };
-        options.MemberAccessStrategy = new UnsafeMemberAccessStrategy();
-        return options;
-    }
+    // Fluid reads JSON objects, arrays and values as they are; no CLR member is reachable from a template.
+    private static readonly TemplateOptions Options = new() { MaxSteps = 100_000, MaxRecursion = 32 };
 
     /// <summary>The rendered text, or <see cref="ValidationException"/> on <paramref name="field"/> when the template does not parse or render.</summary>
     public static string? Render(string? template, string field, JsonObject contact, JsonObject data, int maxLength)
@@ -24,8 +17,8 @@ internal static class MessageTemplates
         if (template is null) return null;
         if (!Parser.TryParse(template, out var parsed, out var error)) throw new ValidationException(field, "is not a valid Liquid template: " + error);
         var context = new TemplateContext(Options);
-        context.SetValue("contact", ToValue(contact));
-        context.SetValue("data", ToValue(data));
+        context.SetValue("contact", FluidValue.Create(contact, Options));
+        context.SetValue("data", FluidValue.Create(data, Options));
         string text;
         try
         {
@@ -38,20 +31,4 @@ internal static class MessageTemplates
 
         return text.Length <= maxLength ? text : throw new ValidationException(field, $"is longer than {maxLength} characters once filled in");
     }
-
-    private static FluidValue ToValue(JsonNode? node) => node switch
-    {
-        null => NilValue.Instance,
-        JsonObject o => new DictionaryValue(new ObjectDictionaryFluidIndexable<FluidValue>(o.ToDictionary(p => p.Key, p => ToValue(p.Value)), Options)),
-        JsonArray a => new ArrayValue(a.Select(ToValue).ToArray()),
-        JsonValue v => v.GetValueKind() switch
-        {
-            JsonValueKind.String => StringValue.Create(v.GetValue<string>()),
-            JsonValueKind.Number => NumberValue.Create(v.GetValue<decimal>()),
-            JsonValueKind.True => BooleanValue.True,
-            JsonValueKind.False => BooleanValue.False,
-            _ => NilValue.Instance,
-        },
-        _ => NilValue.Instance,
-    };
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fluid;
 using Fluid.Values;
@@ -15,7 +14,7 @@ internal sealed class ConfirmationMail(EmailSettings settings)
     {
         var o = settings.Options.OptIn;
         var context = new TemplateContext(Options);
-        context.SetValue("contact", ToValue(contact));
+        context.SetValue("contact", FluidValue.Create(contact, Options));
         context.SetValue("purpose", StringValue.Create(purpose));
         context.SetValue("link", StringValue.Create(link));
         return (Render(o.Subject, context).ReplaceLineEndings(" ").Trim(), Render(o.Body, context), o.Html is null ? null : Render(o.Html, context));
@@ -23,19 +22,4 @@ internal sealed class ConfirmationMail(EmailSettings settings)
 
     // The templates were checked at start-up (EmailOptionsValidation).
     private static string Render(string template, TemplateContext context) => Parser.Parse(template).Render(context);
-
-    private static FluidValue ToValue(JsonNode? node) => node switch
-    {
-        JsonObject o => new DictionaryValue(new ObjectDictionaryFluidIndexable<FluidValue>(o.ToDictionary(p => p.Key, p => ToValue(p.Value)), Options)),
-        JsonArray a => new ArrayValue(a.Select(ToValue).ToArray()),
-        JsonValue v => v.GetValueKind() switch
-        {
-            JsonValueKind.String => StringValue.Create(v.GetValue<string>()),
-            JsonValueKind.Number => NumberValue.Create(v.GetValue<decimal>()),
-            JsonValueKind.True => BooleanValue.True,
-            JsonValueKind.False => BooleanValue.False,
-            _ => NilValue.Instance,
-        },
-        _ => NilValue.Instance,
-    };
 }
