@@ -76,6 +76,19 @@ internal sealed class PostgreSqlRecordReadModel(NpgsqlDataSource dataSource, str
         return statement is null ? Task.FromResult(Page<RecordRow>.Empty) : RunAsync(tenant, query, statement, cancellationToken);
     }
 
+    public async Task<long> CountAsync(string tenant, string type, RecordQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenant);
+        ArgumentException.ThrowIfNullOrEmpty(type);
+        ArgumentNullException.ThrowIfNull(query);
+        var statement = RecordQuerySql.Build(schema, tenant, type, query, count: true);
+        if (statement is null) return 0;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(statement.Sql, connection);
+        statement.Parameters.BindTo(command);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
     private async Task<Page<RecordRow>> RunAsync(string tenant, RecordQuery query, RecordQuerySql.Statement statement, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

@@ -19,8 +19,8 @@ internal static class RecordQuerySql
     /// <summary>How rows are ordered: by creation (row id), by a record column, or by a JSON field.</summary>
     private sealed record SortKey(string Expression, string Output, NpgsqlDbType CursorType);
 
-    /// <summary>The statement, or null when the search text cannot match anything.</summary>
-    public static Statement? Build(string schema, string tenant, string type, RecordQuery query)
+    /// <summary>The statement (with <paramref name="count"/>, of the number of matches, ignoring cursor and limit), or null when the search text cannot match anything.</summary>
+    public static Statement? Build(string schema, string tenant, string type, RecordQuery query, bool count = false)
     {
         var parameters = new SqlParameters();
         var sql = new StringBuilder(512);
@@ -35,7 +35,8 @@ internal static class RecordQuerySql
             }
         }
 
-        sql.Append("SELECT ").Append(RowColumns);
+        if (count) sortKey = null;
+        sql.Append("SELECT ").Append(count ? "COUNT(*)" : RowColumns);
         if (sortKey is not null)
         {
             sql.Append(", ").Append(sortKey.Output);
@@ -58,6 +59,11 @@ internal static class RecordQuerySql
         {
             sql.Append(" AND ");
             FilterSql.Append(sql, query.Filter, parameters);
+        }
+
+        if (count)
+        {
+            return new Statement(sql.ToString(), parameters, false);
         }
 
         if (query.Cursor is not null)

@@ -15,8 +15,8 @@ internal static class RecordQuerySql
 
     public sealed record Statement(string Sql, SqlParameters Parameters, bool SortsByField);
 
-    /// <summary>The statement, or null when the search text cannot match anything.</summary>
-    public static Statement? Build(string tenant, string type, RecordQuery query)
+    /// <summary>The statement (with <paramref name="count"/>, of the number of matches, ignoring cursor and limit), or null when the search text cannot match anything.</summary>
+    public static Statement? Build(string tenant, string type, RecordQuery query, bool count = false)
     {
         var parameters = new SqlParameters();
         var sql = new StringBuilder(512);
@@ -31,7 +31,8 @@ internal static class RecordQuerySql
             }
         }
 
-        sql.Append("SELECT ").Append(RowColumns);
+        if (count) sortKey = null;
+        sql.Append("SELECT ").Append(count ? "COUNT(*)" : RowColumns);
         if (sortKey is not null)
         {
             sql.Append(", ").Append(sortKey);
@@ -56,6 +57,11 @@ internal static class RecordQuerySql
         {
             sql.Append(" AND ");
             FilterSql.Append(sql, query.Filter, parameters);
+        }
+
+        if (count)
+        {
+            return new Statement(sql.ToString(), parameters, false);
         }
 
         if (query.Cursor is not null)

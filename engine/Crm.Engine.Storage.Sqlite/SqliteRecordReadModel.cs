@@ -62,6 +62,21 @@ internal sealed class SqliteRecordReadModel(ReadConnectionPool readers) : IRecor
         }, cancellationToken);
     }
 
+    public Task<long> CountAsync(string tenant, string type, RecordQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenant);
+        ArgumentException.ThrowIfNullOrEmpty(type);
+        ArgumentNullException.ThrowIfNull(query);
+        var statement = RecordQuerySql.Build(tenant, type, query, count: true);
+        if (statement is null) return Task.FromResult(0L);
+        return readers.ReadAsync(connection => connection.InSnapshot(c =>
+        {
+            var command = c.Command(statement.Sql);
+            statement.Parameters.BindTo(command);
+            return (long)command.ExecuteScalar()!;
+        }), cancellationToken);
+    }
+
     public Task<Page<RecordRow>> QueryAsync(string tenant, string type, RecordQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tenant);

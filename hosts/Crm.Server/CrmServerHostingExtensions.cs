@@ -55,6 +55,7 @@ public static class CrmServerHostingExtensions
             builder.Configuration.GetSection("Crm:Rules").Bind(o.Rules);
             // Pace of outbound messages and unsubscribe links (Crm:Messaging:PublicBaseUrl, LinkSecret, RatePerSecond:sms, ...).
             builder.Configuration.GetSection("Crm:Messaging").Bind(o.Messaging);
+            builder.Configuration.GetSection("Crm:Segments").Bind(o.Segments);
             // Plugin folder and connector circuit breakers (Crm:Plugins:Folder, Enabled, ...); each plugin's own settings are Crm:Plugins:<Name>.
             builder.Configuration.GetSection("Crm:Plugins").Bind(o.Plugins);
             if (cluster.Provider == ClusterProvider.PostgreSql)

@@ -26,6 +26,9 @@ public interface ICrmClient
     /// <summary>The tenant's rules: authoring, versions, dry-runs and backtests.</summary>
     Rules.ICrmRules Rules { get; }
 
+    /// <summary>The tenant's segments at work: members and counts.</summary>
+    Segments.ICrmSegments Segments { get; }
+
     /// <summary>The same engine for another tenant and/or actor.</summary>
     ICrmClient ForTenant(string tenant, Actor? actor = null);
 
@@ -58,6 +61,9 @@ public interface ICrmClient
 
     /// <summary>Lists and searches records of one type.</summary>
     Task<Page<CrmRecord>> QueryAsync(string type, RecordQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>How many records of <paramref name="type"/> the query's text, filter and deleted flag select (its cursor, order and limit aside).</summary>
+    Task<long> CountAsync(string type, RecordQuery query, CancellationToken cancellationToken = default);
 
     /// <summary>The record's own events, oldest first, paged.</summary>
     Task<Page<CrmEvent>> GetHistoryAsync(string type, string id, string? cursor = null, int limit = 100, CancellationToken cancellationToken = default);

@@ -13,9 +13,12 @@ public static class RecordTypes
     public const string Team = "team";
     public const string Queue = "queue";
 
+    /// <summary>A saved filter over contacts, accounts, deals or cases whose membership the engine keeps current.</summary>
+    public const string Segment = "segment";
+
     /// <summary>Every built-in record type, in a stable order.</summary>
     public static IReadOnlyList<string> All { get; } =
-        [Contact, Account, Deal, Case, Interaction, Task, User, Team, Queue];
+        [Contact, Account, Deal, Case, Interaction, Task, User, Team, Queue, Segment];
 
     /// <summary>True when <paramref name="type"/> names a built-in record type.</summary>
     public static bool IsKnown(string? type) => type is not null && All.Contains(type);

@@ -278,6 +278,23 @@ public abstract partial class EventStoreContractTests
         Assert.True(gone!.Deleted);
     }
 
+    [Fact]
+    public async Task Count_counts_what_a_query_selects_whatever_its_page_size_and_cursor()
+    {
+        var store = await NewStoreAsync();
+        await SeedPeopleAsync(store);
+        await SaveAsync(store, Contact("ada", "Ada", "Adams"));
+        await SaveAsync(store, Contact("gone", "Gone", "Adams"));
+        await SaveAsync(store, Contact("gone", "Gone", "Adams", deleted: true, version: 2), expectedVersion: 1);
+
+        Assert.Equal(6, await store.ReadModel.CountAsync(Tenant, RecordTypes.Contact, new RecordQuery { Limit = 1 }, Ct));
+        Assert.Equal(7, await store.ReadModel.CountAsync(Tenant, RecordTypes.Contact, new RecordQuery { IncludeDeleted = true }, Ct));
+        Assert.Equal(2, await store.ReadModel.CountAsync(Tenant, RecordTypes.Contact, new RecordQuery { Filter = Filter.Eq("status", "open") }, Ct));
+        Assert.Equal(1, await store.ReadModel.CountAsync(Tenant, RecordTypes.Contact, new RecordQuery { Text = "adams" }, Ct));
+        Assert.Equal(0, await store.ReadModel.CountAsync(Tenant, RecordTypes.Deal, new RecordQuery(), Ct));
+        Assert.Equal(0, await store.ReadModel.CountAsync("someone-else", RecordTypes.Contact, new RecordQuery(), Ct));
+    }
+
     [Theory]
     [InlineData("last name")]
     [InlineData("a..b")]

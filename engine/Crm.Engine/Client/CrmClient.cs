@@ -20,6 +20,7 @@ internal sealed class CrmClient : ICrmClient
     public string Tenant { get; }
     public Actor Actor { get; }
     public Rules.ICrmRules Rules => new CrmRules(_grains, Tenant, Actor);
+    public Segments.ICrmSegments Segments => new CrmSegments(this, TimeProvider.System);
     public Messaging.ICrmMessages Messages => new CrmMessages(_grains, Tenant, Actor);
     public Plugins.ICrmPluginData PluginData(string plugin) => new CrmPluginData(_grains, Tenant, plugin, Actor);
 
@@ -87,6 +88,12 @@ internal sealed class CrmClient : ICrmClient
         EnsureType(type);
         if (query.Limit is < 1 or > 1000) throw new ValidationException("limit", "must be between 1 and 1000");
         return Reader.QueryAsync(type, query);
+    }
+
+    public Task<long> CountAsync(string type, RecordQuery query, CancellationToken cancellationToken = default)
+    {
+        EnsureType(type);
+        return Reader.CountAsync(type, query);
     }
 
     public Task<Page<CrmEvent>> GetHistoryAsync(string type, string id, string? cursor = null, int limit = 100, CancellationToken cancellationToken = default)

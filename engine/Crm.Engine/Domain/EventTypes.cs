@@ -9,6 +9,15 @@ public static class EventTypes
     public const string RecordRestored = "record.restored";
     public const string RecordLinked = "record.linked";
     public const string RecordUnlinked = "record.unlinked";
+
+    /// <summary>The record came to match a segment's filter (<c>segmentId</c>); rules hear it as <c>{type}.segmentEntered</c>.</summary>
+    public const string SegmentEntered = "record.segmentEntered";
+
+    /// <summary>The record no longer matches a segment's filter, or the segment is gone (<c>segmentId</c>).</summary>
+    public const string SegmentLeft = "record.segmentLeft";
+
+    /// <summary>Membership bookkeeping, which is not a change of the record itself (<c>updatedAt</c> stays).</summary>
+    public static bool IsSegmentEvent(string type) => type is SegmentEntered or SegmentLeft;
     public const string ConsentRecorded = "contact.consentRecorded";
     public const string DealStageChanged = "deal.stageChanged";
     public const string CaseStatusChanged = "case.statusChanged";

@@ -120,6 +120,23 @@ public static class FieldValidator
 
                 return (result, null);
             }
+            case FieldKind.Filter:
+            {
+                if (!TryString(value, out var s)) return (null, "must be a string in the filter language");
+                s = s.Trim();
+                if (s.Length == 0) return (null, null);
+                if (s.Length > maxLength) return (null, $"must be at most {maxLength} characters (got {s.Length})");
+                try
+                {
+                    // Relative times are counted from the moment the filter runs; any instant checks the syntax.
+                    Filtering.FilterLanguage.Parse(s, DateTimeOffset.UnixEpoch);
+                    return (JsonValue.Create(s), null);
+                }
+                catch (Filtering.FilterSyntaxException ex)
+                {
+                    return (null, "is not a valid filter: " + ex.Message);
+                }
+            }
             case FieldKind.Url:
             {
                 if (!TryString(value, out var s)) return (null, "must be a string");

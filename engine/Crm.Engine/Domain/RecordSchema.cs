@@ -21,6 +21,9 @@ public enum FieldKind
     Tags,
     Currency,
     Percent,
+
+    /// <summary>A filter in the filter language (docs/filters.md), checked when written.</summary>
+    Filter,
 }
 
 /// <summary>A built-in field of a record type.</summary>
@@ -76,6 +79,9 @@ public sealed class RecordSchema
     /// <summary>Interaction kinds.</summary>
     public static IReadOnlyList<string> InteractionKinds { get; } = ["email", "call", "meeting", "note", "form", "webVisit", "sms"];
 
+    /// <summary>The record types a segment can select.</summary>
+    public static IReadOnlyList<string> SegmentRecordTypes { get; } = [RecordTypes.Contact, RecordTypes.Account, RecordTypes.Deal, RecordTypes.Case];
+
     /// <summary>Task statuses.</summary>
     public static IReadOnlyList<string> TaskStatuses { get; } = ["open", "inProgress", "done", "cancelled"];
 
@@ -106,7 +112,7 @@ public sealed class RecordSchema
             Text("source", 200),
             new("externalId", FieldKind.Text) { MaxLength = 200, Unique = true },
             LastActivity,
-        ], [["firstName", "lastName", "email", "phone"]], ["consent"]),
+        ], [["firstName", "lastName", "email", "phone"]], ["consent", "score", "scoreBreakdown", "segments"]),
         new RecordSchema(RecordTypes.Account,
         [
             Name("name"), new("domain", FieldKind.Text) { MaxLength = 253, Searchable = true },
@@ -115,7 +121,7 @@ public sealed class RecordSchema
             new("tags", FieldKind.Tags) { Searchable = true },
             new("externalId", FieldKind.Text) { MaxLength = 200, Unique = true },
             LastActivity,
-        ], [["name"]]),
+        ], [["name"]], ["segments"]),
         new RecordSchema(RecordTypes.Deal,
         [
             Name("name"), Text("pipeline", 64), Text("stage", 64),
@@ -125,7 +131,7 @@ public sealed class RecordSchema
             Text("source", 200),
             new("externalId", FieldKind.Text) { MaxLength = 200, Unique = true },
             LastActivity,
-        ], [["name"]], ["stageEnteredAt", "stageHistory", "approval"]),
+        ], [["name"]], ["stageEnteredAt", "stageHistory", "approval", "segments"]),
         new RecordSchema(RecordTypes.Case,
         [
             new("subject", FieldKind.Text) { MaxLength = 500, Searchable = true },
@@ -135,7 +141,7 @@ public sealed class RecordSchema
             new("tags", FieldKind.Tags) { Searchable = true },
             new("externalId", FieldKind.Text) { MaxLength = 200, Unique = true },
             LastActivity,
-        ], [["subject"]], ["firstResponseAt", "firstResponseMinutes", "resolvedAt", "resolutionMinutes", "sla"]),
+        ], [["subject"]], ["firstResponseAt", "firstResponseMinutes", "resolvedAt", "resolutionMinutes", "sla", "segments"]),
         new RecordSchema(RecordTypes.Interaction,
         [
             Choice("kind", InteractionKinds), Choice("direction", ["inbound", "outbound"]),
@@ -159,6 +165,11 @@ public sealed class RecordSchema
         ], [["name"], ["email"]]),
         new RecordSchema(RecordTypes.Team, [Name("name"), Text("description"), new("memberIds", FieldKind.Tags), Ref("managerId"), LastAssigned], [["name"]]),
         new RecordSchema(RecordTypes.Queue, [Name("name"), Text("description"), new("memberIds", FieldKind.Tags), Ref("teamId"), LastAssigned], [["name"]]),
+        new RecordSchema(RecordTypes.Segment,
+        [
+            Name("name"), Text("description", 2_000), Choice("recordType", SegmentRecordTypes),
+            new("filter", FieldKind.Filter) { MaxLength = 4_000 }, new("tags", FieldKind.Tags) { Searchable = true },
+        ], [["name"], ["recordType"], ["filter"]]),
     }.ToDictionary(s => s.Type);
 
     /// <summary>The schema of a built-in record type.</summary>

@@ -44,6 +44,9 @@ public sealed class RecordState
     /// <summary>A deal's latest stage approval, pending or decided.</summary>
     public DealApproval? Approval { get; private set; }
 
+    /// <summary>The segments the record is a member of.</summary>
+    public SortedSet<string> Segments { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The record's pending durable timers by name.</summary>
     public SortedDictionary<string, RecordTimer> Timers { get; } = new(StringComparer.Ordinal);
 
@@ -69,6 +72,14 @@ public sealed class RecordState
         if (EventTypes.IsTimerEvent(e.Type))
         {
             ApplyTimer(e.Type, payload);
+            return;
+        }
+
+        if (EventTypes.IsSegmentEvent(e.Type))
+        {
+            var segment = payload["segmentId"]!.GetValue<string>();
+            if (e.Type == EventTypes.SegmentEntered) Segments.Add(segment);
+            else Segments.Remove(segment);
             return;
         }
 
@@ -179,6 +190,7 @@ public sealed class RecordState
             foreach (var name in custom.Select(p => p.Key).Where(n => !defined.Contains(n)).ToList()) custom.Remove(name);
         }
 
+        if (Segments.Count > 0) view["segments"] = new JsonArray([.. Segments.Select(id => (JsonNode)id)]);
         switch (Type)
         {
             case RecordTypes.Contact:

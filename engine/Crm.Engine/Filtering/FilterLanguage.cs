@@ -24,6 +24,21 @@ public static class FilterLanguage
     public static Filter Parse(string text, DateTimeOffset now) => FilterParser.Parse(text ?? "", now);
 
     /// <summary>
+    /// True when the text holds a relative time (<c>now-30d</c>, <c>today</c>), so that what it selects changes with
+    /// the clock and must be evaluated again as time passes (a segment's membership, say).
+    /// </summary>
+    public static bool DependsOnTime(string text)
+    {
+        var lexer = new FilterLexer(text ?? "");
+        for (var token = lexer.Next(); token.Kind != FilterTokenKind.End; token = lexer.Next())
+        {
+            if (FilterLiterals.IsRelative(token)) return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// Reads a time as filters compare it with <c>createdAt</c> and <c>updatedAt</c>: a date <c>yyyy-MM-dd</c> is
     /// midnight UTC at its start; an ISO 8601 date and time without an offset is UTC. For stores translating filters.
     /// </summary>

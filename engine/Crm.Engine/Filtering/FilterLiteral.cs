@@ -30,6 +30,9 @@ internal readonly record struct FilterLiteral(FilterLiteralKind Kind, string Jso
 internal static partial class FilterLiterals
 {
     /// <summary>Reads a bare word in a value position, or explains why it is not a value.</summary>
+    /// <summary>Whether a bare word is a relative time (<c>now</c>, <c>today-7d</c>), whose value depends on the clock.</summary>
+    public static bool IsRelative(FilterToken word) => word.Kind == FilterTokenKind.Word && RelativeStart().IsMatch(word.Text);
+
     public static FilterLiteral Read(FilterToken word, DateTimeOffset now)
     {
         var text = word.Text;

@@ -33,6 +33,12 @@ public interface IRecordGrain : ITimerOwnerGrain
     [Alias("GetTimers")] Task<IReadOnlyList<RecordTimer>> GetTimersAsync();
 
 
+    /// <summary>
+    /// Records that the record entered or left a segment; nothing when it already stands so (a deleted record enters
+    /// none). Membership events do not change <c>updatedAt</c>.
+    /// </summary>
+    [Alias("SetSegmentMembership")] Task<CrmRecord> SetSegmentMembershipAsync(string segmentId, bool member, WriteOptions options);
+
     /// <summary>Applies what a react rule asked of this record (fields, tags, assignment, score, timers) in one append.</summary>
     [Alias("ApplyRuleActions")] Task<CrmRecord> ApplyRuleActionsAsync(string ruleId, int ruleVersion, IReadOnlyList<RuleAction> actions, WriteOptions options);
 }
@@ -77,6 +83,7 @@ public interface IDealGrain : IRecordGrain
 [Alias("crm.IUserGrain")] public interface IUserGrain : IRecordGrain;
 [Alias("crm.ITeamGrain")] public interface ITeamGrain : IRecordGrain;
 [Alias("crm.IQueueGrain")] public interface IQueueGrain : IRecordGrain;
+[Alias("crm.ISegmentGrain")] public interface ISegmentGrain : IRecordGrain;
 
 /// <summary>The settings of one tenant (key: tenant id); a stream like any record.</summary>
 [Alias("crm.ITenantSettingsGrain")]
@@ -96,6 +103,7 @@ public interface ITenantSettingsGrain : IGrainWithStringKey
 public interface IRecordReaderGrain : IGrainWithStringKey
 {
     [Alias("Query")] Task<Page<CrmRecord>> QueryAsync(string type, RecordQuery query);
+    [Alias("Count")] Task<long> CountAsync(string type, RecordQuery query);
     [Alias("FindId")] Task<string?> FindIdAsync(string type, string field, string value);
     [Alias("History")] Task<Page<CrmEvent>> HistoryAsync(string type, string id, string? cursor, int limit);
     [Alias("Timeline")] Task<Page<CrmEvent>> TimelineAsync(string type, string id, string? cursor, int limit);

@@ -165,6 +165,14 @@ internal abstract partial class RecordGrain(string type, IEventStore store, Tena
             AddTimerCancellation(batch, name);
         });
 
+    public Task<CrmRecord> SetSegmentMembershipAsync(string segmentId, bool member, WriteOptions options) =>
+        ExecuteAsync(options, (batch, _) =>
+        {
+            if (!RecordIds.IsValid(segmentId)) throw new ValidationException("segmentId", "is not a valid record id");
+            if (member == State.Segments.Contains(segmentId) || (member && (!State.Exists || State.Deleted))) return;
+            batch.Add(member ? EventTypes.SegmentEntered : EventTypes.SegmentLeft, new JsonObject { ["segmentId"] = segmentId });
+        });
+
     private void AddTimer(EventBatch batch, RecordTimer timer)
     {
         var payload = RecordTimers.Validate(timer);

@@ -20,6 +20,7 @@ internal static class RecordGrainRouting
             RecordTypes.User => grains.GetGrain<IUserGrain>(key),
             RecordTypes.Team => grains.GetGrain<ITeamGrain>(key),
             RecordTypes.Queue => grains.GetGrain<IQueueGrain>(key),
+            RecordTypes.Segment => grains.GetGrain<ISegmentGrain>(key),
             _ => null,
         };
     }

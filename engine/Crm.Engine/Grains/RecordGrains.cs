@@ -21,3 +21,6 @@ internal sealed class TeamGrain(IEventStore store, TenantSettingsProvider settin
 
 internal sealed class QueueGrain(IEventStore store, TenantSettingsProvider settings, TimeProvider time, ILogger<QueueGrain> logger)
     : RecordGrain(RecordTypes.Queue, store, settings, time, logger), IQueueGrain;
+
+internal sealed class SegmentGrain(IEventStore store, TenantSettingsProvider settings, TimeProvider time, ILogger<SegmentGrain> logger)
+    : RecordGrain(RecordTypes.Segment, store, settings, time, logger), ISegmentGrain;

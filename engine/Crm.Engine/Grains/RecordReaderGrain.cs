@@ -26,6 +26,8 @@ internal sealed class RecordReaderGrain(IEventStore store) : Grain, IRecordReade
         return new Page<CrmRecord>([.. page.Items.Select(ToRecord)], page.Next);
     }
 
+    public Task<long> CountAsync(string type, RecordQuery query) => store.ReadModel.CountAsync(Tenant, type, query);
+
     public async Task<string?> FindIdAsync(string type, string field, string value)
     {
         var normalized = field == "email" ? Domain.ContactPoints.NormalizeEmail(value) : value.Trim();

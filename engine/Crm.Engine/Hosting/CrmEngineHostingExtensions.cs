@@ -56,6 +56,7 @@ public static class CrmEngineHostingExtensions
         options.Rules.Validate();
         options.Messaging.Validate();
         options.Plugins.Validate();
+        options.Segments.Validate();
         var services = silo.Services;
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
@@ -71,6 +72,10 @@ public static class CrmEngineHostingExtensions
         services.AddSingleton<Messaging.MessageThrottle>();
         services.AddSingleton<Messaging.UnsubscribeLinks>();
         services.AddSingleton<Coordination.ILogConsumer, Messaging.MessageDispatcher>();
+        services.AddSingleton(options.Segments);
+        services.AddSingleton<Segments.SegmentCatalog>();
+        services.AddSingleton<Segments.SegmentEvaluator>();
+        services.AddSingleton<Coordination.ILogConsumer, Segments.SegmentMembership>();
         services.AddCrmPlugins(options.Plugins, silo.Configuration);
         services.AddSingleton<Access.AccessDirectory>();
         if (options.StoreIsShared)

@@ -29,6 +29,9 @@ public sealed class CrmEngineOptions
     /// <summary>The plugin folder, whether plugins load, and the circuit breakers of their connectors.</summary>
     public Plugins.PluginOptions Plugins { get; } = new();
 
+    /// <summary>How segment membership is kept current (<c>Crm:Segments</c>).</summary>
+    public Segments.SegmentOptions Segments { get; } = new();
+
     internal Func<IServiceProvider, CancellationToken, Task<IEventStore>>? StoreFactory { get; private set; }
 
     /// <summary>True when other processes append to the same store, so each node follows the log to keep its caches current.</summary>

@@ -118,6 +118,9 @@ public interface IRecordReadModel
     /// <summary>Rows of one type matching the query, paged with an opaque cursor.</summary>
     Task<Page<RecordRow>> QueryAsync(string tenant, string type, RecordQuery query, CancellationToken cancellationToken = default);
 
+    /// <summary>How many records the query's text, filter and deleted flag select (its cursor, order and limit aside).</summary>
+    Task<long> CountAsync(string tenant, string type, RecordQuery query, CancellationToken cancellationToken = default);
+
     /// <summary>The id of the record holding a unique key, or null.</summary>
     Task<string?> FindByUniqueKeyAsync(string tenant, UniqueClaim key, CancellationToken cancellationToken = default);
 
