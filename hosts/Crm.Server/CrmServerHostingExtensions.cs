@@ -166,6 +166,7 @@ public static class CrmServerHostingExtensions
         api.MapAdmin();
         api.MapRules();
         api.MapMessages();
+        api.MapSegments();
         app.MapUnsubscribe();
         api.MapPluginCatalog();
         app.MapCrmPlugins(api);

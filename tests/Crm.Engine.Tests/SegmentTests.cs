@@ -107,7 +107,7 @@ public sealed class SegmentTests : IAsyncLifetime
 
         await crm.DeleteAsync(RecordTypes.Segment, segment.Id);
         await Eventually.TrueAsync(async () =>
-            await crm.CountAsync(RecordTypes.Contact, new RecordQuery { Filter = SegmentEvaluator.MembersOf(segment.Id) }) == 0);
+            await crm.CountAsync(RecordTypes.Contact, new RecordQuery { Filter = SegmentFilter.Members(segment.Id) }) == 0);
         await Assert.ThrowsAsync<RecordNotFoundException>(() => crm.Segments.CountAsync(segment.Id));
     }
 

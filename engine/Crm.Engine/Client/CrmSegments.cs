@@ -10,13 +10,13 @@ internal sealed class CrmSegments(ICrmClient crm, TimeProvider time) : ICrmSegme
     public async Task<Page<CrmRecord>> MembersAsync(string segmentId, string? cursor = null, int limit = 50, CancellationToken cancellationToken = default)
     {
         var type = await RecordTypeOfAsync(segmentId, cancellationToken);
-        return await crm.QueryAsync(type, new RecordQuery { Filter = SegmentEvaluator.MembersOf(segmentId), Cursor = cursor, Limit = limit }, cancellationToken);
+        return await crm.QueryAsync(type, new RecordQuery { Filter = SegmentFilter.Members(segmentId), Cursor = cursor, Limit = limit }, cancellationToken);
     }
 
     public async Task<long> CountAsync(string segmentId, CancellationToken cancellationToken = default)
     {
         var type = await RecordTypeOfAsync(segmentId, cancellationToken);
-        return await crm.CountAsync(type, new RecordQuery { Filter = SegmentEvaluator.MembersOf(segmentId) }, cancellationToken);
+        return await crm.CountAsync(type, new RecordQuery { Filter = SegmentFilter.Members(segmentId) }, cancellationToken);
     }
 
     public Task<long> PreviewCountAsync(string recordType, string filter, CancellationToken cancellationToken = default)

@@ -19,9 +19,6 @@ internal sealed partial class SegmentEvaluator(
     /// <summary>The timer a segment with a relative-time filter keeps, to be evaluated again when it fires.</summary>
     public const string RefreshTimer = "segment.refresh";
 
-    /// <summary>The record field listing the segments a record belongs to.</summary>
-    public const string MembershipField = "segments";
-
     private const int PageSize = 500;
 
     /// <summary>Brings one record's membership of every segment of its type up to date.</summary>
@@ -54,7 +51,7 @@ internal sealed partial class SegmentEvaluator(
         var members = new HashSet<(string Type, string Id)>();
         foreach (var type in RecordSchema.SegmentRecordTypes)
         {
-            var query = new RecordQuery { Filter = MembersOf(segmentId), IncludeDeleted = true };
+            var query = new RecordQuery { Filter = SegmentFilter.Members(segmentId), IncludeDeleted = true };
             await foreach (var record in AllAsync(client, type, query, cancellationToken)) members.Add((type, record.Id));
         }
 
@@ -81,9 +78,6 @@ internal sealed partial class SegmentEvaluator(
                 cancellationToken);
         }
     }
-
-    /// <summary>The filter selecting a segment's current members.</summary>
-    public static Filter MembersOf(string segmentId) => Filter.Compare(MembershipField, FilterOperator.Contains, segmentId);
 
     /// <summary>Now, in the tenant's time zone (so that <c>today</c> is the tenant's today).</summary>
     private async Task<DateTimeOffset> TenantNowAsync(string tenant, CancellationToken cancellationToken)
@@ -130,7 +124,7 @@ internal sealed partial class SegmentEvaluator(
         });
 
     private static HashSet<string> Memberships(CrmRecord record) =>
-        record.Fields[MembershipField] is System.Text.Json.Nodes.JsonArray list
+        record.Fields[SegmentFilter.Field] is System.Text.Json.Nodes.JsonArray list
             ? [.. list.Select(n => n?.GetValue<string>()).OfType<string>()]
             : [];
 

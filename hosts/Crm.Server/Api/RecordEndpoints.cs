@@ -24,6 +24,7 @@ internal static class RecordEndpoints
         ["users"] = RecordTypes.User,
         ["teams"] = RecordTypes.Team,
         ["queues"] = RecordTypes.Queue,
+        ["segments"] = RecordTypes.Segment,
     };
 
     private const int MaxBatch = 1000;
@@ -32,8 +33,8 @@ internal static class RecordEndpoints
     {
         var g = api.MapGroup("/" + resource).WithTags(resource);
         g.MapPost("/", (HttpContext http, CallerContext rc) => CreateAsync(http, rc, resource, type)).WithName($"create-{type}").Accepts<JsonObject>("application/json");
-        g.MapGet("/", (HttpContext http, CallerContext rc, string? q, string? filter, string? sort, int? limit, string? cursor, bool? includeDeleted) =>
-            ListAsync(http, rc, type, q, filter, sort, limit, cursor, includeDeleted)).WithName($"list-{type}");
+        g.MapGet("/", (HttpContext http, CallerContext rc, string? q, string? filter, string? sort, int? limit, string? cursor, bool? includeDeleted, bool? total) =>
+            ListAsync(http, rc, type, q, filter, sort, limit, cursor, includeDeleted, total)).WithName($"list-{type}");
         g.MapGet("/{id}", (HttpContext http, CallerContext rc, string id, string? asOf) => GetAsync(http, rc, type, id, asOf)).WithName($"get-{type}");
         g.MapPatch("/{id}", (HttpContext http, CallerContext rc, string id) => UpdateAsync(http, rc, type, id)).WithName($"update-{type}").Accepts<JsonObject>("application/merge-patch+json", "application/json");
         g.MapDelete("/{id}", (HttpContext http, CallerContext rc, string id) => DeleteAsync(http, rc, type, id)).WithName($"delete-{type}");
@@ -101,7 +102,7 @@ internal static class RecordEndpoints
         return RecordJson.Result(record, StatusCodes.Status201Created, $"/api/v1/{resource}/{Uri.EscapeDataString(record.Id)}");
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, CallerContext rc, string type, string? q, string? filter, string? sort, int? limit, string? cursor, bool? includeDeleted)
+    private static async Task<IResult> ListAsync(HttpContext http, CallerContext rc, string type, string? q, string? filter, string? sort, int? limit, string? cursor, bool? includeDeleted, bool? total)
     {
         if (limit is < 1 or > 1000) throw new ValidationException("limit", "must be between 1 and 1000");
         if (q is { Length: > 500 }) throw new ValidationException("q", "must be at most 500 characters");
@@ -117,7 +118,7 @@ internal static class RecordEndpoints
         var descending = sort?.StartsWith('-') == true;
         var sortBy = sort?.TrimStart('-', '+');
         if (includeDeleted == true && rc.Principal.Role < CrmRole.Manager) return Problems.Forbidden("Only managers and admins list deleted records.");
-        var page = await rc.Crm.QueryAsync(type, new RecordQuery
+        var query = new RecordQuery
         {
             Text = string.IsNullOrWhiteSpace(q) ? null : q,
             Filter = combined,
@@ -126,8 +127,10 @@ internal static class RecordEndpoints
             Limit = limit ?? 50,
             Cursor = string.IsNullOrEmpty(cursor) ? null : cursor,
             IncludeDeleted = includeDeleted == true,
-        });
-        return RecordJson.PageResult(page);
+        };
+        var page = await rc.Crm.QueryAsync(type, query);
+        // ?total=true: how many records the query selects in all, not only this page.
+        return RecordJson.PageResult(page, total == true ? await rc.Crm.CountAsync(type, query) : null);
     }
 
     private static async Task<IResult> GetAsync(HttpContext http, CallerContext rc, string type, string id, string? asOf)

@@ -18,7 +18,7 @@ internal static class RecordJson
         new RecordsResult([record], null, single: true, status, location);
 
     /// <summary>A response of one page of records.</summary>
-    public static IResult PageResult(Page<CrmRecord> page) => new RecordsResult(page.Items, page.Next, single: false, StatusCodes.Status200OK, null);
+    public static IResult PageResult(Page<CrmRecord> page, long? total = null) => new RecordsResult(page.Items, page.Next, single: false, StatusCodes.Status200OK, null, total);
 
     /// <summary>Writes a record: <c>{ id, version, createdAt, updatedAt, deleted?, ...fields, links? }</c>.</summary>
     public static void Write(Utf8JsonWriter w, CrmRecord record)
@@ -53,7 +53,7 @@ internal static class RecordJson
         w.WriteEndObject();
     }
 
-    private sealed class RecordsResult(IReadOnlyList<CrmRecord> records, string? next, bool single, int status, string? location) : IResult
+    private sealed class RecordsResult(IReadOnlyList<CrmRecord> records, string? next, bool single, int status, string? location, long? total = null) : IResult
     {
         private static readonly JsonWriterOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -75,6 +75,7 @@ internal static class RecordJson
                 w.WriteEndArray();
                 if (next is null) w.WriteNull("next");
                 else w.WriteString("next", next);
+                if (total is { } count) w.WriteNumber("total", count);
                 w.WriteEndObject();
             }
 
