@@ -29,6 +29,9 @@ public interface ICrmClient
     /// <summary>The tenant's segments at work: members and counts.</summary>
     Segments.ICrmSegments Segments { get; }
 
+    /// <summary>The tenant's campaigns at work: launch and cancel.</summary>
+    Segments.ICrmCampaigns Campaigns { get; }
+
     /// <summary>The same engine for another tenant and/or actor.</summary>
     ICrmClient ForTenant(string tenant, Actor? actor = null);
 

@@ -21,6 +21,7 @@ internal sealed class CrmClient : ICrmClient
     public Actor Actor { get; }
     public Rules.ICrmRules Rules => new CrmRules(_grains, Tenant, Actor);
     public Segments.ICrmSegments Segments => new CrmSegments(this, TimeProvider.System);
+    public Segments.ICrmCampaigns Campaigns => new CrmCampaigns(_grains, Tenant, Actor);
     public Messaging.ICrmMessages Messages => new CrmMessages(_grains, Tenant, Actor);
     public Plugins.ICrmPluginData PluginData(string plugin) => new CrmPluginData(_grains, Tenant, plugin, Actor);
 

@@ -16,6 +16,21 @@ public static class EventTypes
     /// <summary>The record no longer matches a segment's filter, or the segment is gone (<c>segmentId</c>).</summary>
     public const string SegmentLeft = "record.segmentLeft";
 
+    /// <summary>A campaign started sending to its segment's contacts.</summary>
+    public const string CampaignLaunched = "campaign.launched";
+
+    /// <summary>A page of a campaign's recipients was queued (<c>queued</c>, and <c>cursor</c> where the next page starts).</summary>
+    public const string CampaignProgressed = "campaign.progressed";
+
+    /// <summary>Every recipient of a campaign was queued.</summary>
+    public const string CampaignCompleted = "campaign.completed";
+
+    /// <summary>A campaign was stopped; recipients not yet queued get nothing.</summary>
+    public const string CampaignCancelled = "campaign.cancelled";
+
+    /// <summary>Outcomes of a campaign's messages: <c>sent</c>, <c>failed</c> and <c>blocked</c> by code, added to the counts.</summary>
+    public const string CampaignTallied = "campaign.tallied";
+
     /// <summary>Membership bookkeeping, which is not a change of the record itself (<c>updatedAt</c> stays).</summary>
     public static bool IsSegmentEvent(string type) => type is SegmentEntered or SegmentLeft;
     public const string ConsentRecorded = "contact.consentRecorded";

@@ -170,6 +170,12 @@ public sealed class RecordSchema
             Name("name"), Text("description", 2_000), Choice("recordType", SegmentRecordTypes),
             new("filter", FieldKind.Filter) { MaxLength = 4_000 }, new("tags", FieldKind.Tags) { Searchable = true },
         ], [["name"], ["recordType"], ["filter"]]),
+        new RecordSchema(RecordTypes.Campaign,
+        [
+            Name("name"), Text("description", 2_000), Ref("segmentId"), Text("channel", 32), Text("purpose", 64),
+            Text("subject", 2_000), new("body", FieldKind.LongText) { MaxLength = 256 * 1024 }, new("html", FieldKind.LongText) { MaxLength = 256 * 1024 },
+            new("tags", FieldKind.Tags) { Searchable = true },
+        ], [["name"], ["segmentId"], ["channel"], ["purpose"], ["body"]], CampaignProgress.Fields),
     }.ToDictionary(s => s.Type);
 
     /// <summary>The schema of a built-in record type.</summary>

@@ -44,6 +44,9 @@ public sealed class RecordState
     /// <summary>A deal's latest stage approval, pending or decided.</summary>
     public DealApproval? Approval { get; private set; }
 
+    /// <summary>A campaign's status, progress and outcome counts.</summary>
+    public CampaignProgress Campaign { get; private set; } = new();
+
     /// <summary>The segments the record is a member of.</summary>
     public SortedSet<string> Segments { get; } = new(StringComparer.Ordinal);
 
@@ -177,6 +180,10 @@ public sealed class RecordState
             case EventTypes.ScoreChanged:
                 ScoreBreakdown = LeadScore.FromJson(payload["breakdown"]);
                 break;
+            case EventTypes.CampaignLaunched or EventTypes.CampaignProgressed or EventTypes.CampaignCompleted
+                or EventTypes.CampaignCancelled or EventTypes.CampaignTallied:
+                Campaign = Campaign.Apply(e.Type, payload, e.Time);
+                break;
         }
     }
 
@@ -231,6 +238,9 @@ public sealed class RecordState
 
                 if (Sla is { } sla) view["sla"] = sla.ToJson();
 
+                break;
+            case RecordTypes.Campaign:
+                Campaign.WriteTo(view);
                 break;
         }
 

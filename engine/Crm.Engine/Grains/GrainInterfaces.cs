@@ -85,6 +85,29 @@ public interface IDealGrain : IRecordGrain
 [Alias("crm.IQueueGrain")] public interface IQueueGrain : IRecordGrain;
 [Alias("crm.ISegmentGrain")] public interface ISegmentGrain : IRecordGrain;
 
+/// <summary>Where a campaign's run stands: its status, where the next page of recipients starts and that page's number.</summary>
+[GenerateSerializer, Immutable, Alias("crm.CampaignRun")]
+public sealed record CampaignRun([property: Id(0)] string Status, [property: Id(1)] string? Cursor, [property: Id(2)] int Page);
+
+[Alias("crm.ICampaignGrain")]
+public interface ICampaignGrain : IRecordGrain
+{
+    /// <summary>Starts sending: checks the campaign and its segment (of contacts), then records the launch.</summary>
+    [Alias("Launch")] Task<CrmRecord> LaunchAsync(WriteOptions options);
+
+    /// <summary>Stops a draft or running campaign; what was queued still goes out.</summary>
+    [Alias("Cancel")] Task<CrmRecord> CancelAsync(WriteOptions options);
+
+    /// <summary>Where the run stands (for the runner, which resumes from it).</summary>
+    [Alias("GetRun")] Task<CampaignRun> GetRunAsync();
+
+    /// <summary>Records that page <paramref name="page"/> of recipients was queued; a null <paramref name="nextCursor"/> completes the run.</summary>
+    [Alias("RecordPage")] Task<CrmRecord> RecordPageAsync(int page, int queued, string? nextCursor, WriteOptions options);
+
+    /// <summary>Adds message outcomes to the counts: <c>{ sent, failed, blocked: { code: n } }</c>.</summary>
+    [Alias("Tally")] Task<CrmRecord> TallyAsync(string countsJson, WriteOptions options);
+}
+
 /// <summary>The settings of one tenant (key: tenant id); a stream like any record.</summary>
 [Alias("crm.ITenantSettingsGrain")]
 public interface ITenantSettingsGrain : IGrainWithStringKey

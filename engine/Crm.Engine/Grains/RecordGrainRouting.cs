@@ -21,6 +21,7 @@ internal static class RecordGrainRouting
             RecordTypes.Team => grains.GetGrain<ITeamGrain>(key),
             RecordTypes.Queue => grains.GetGrain<IQueueGrain>(key),
             RecordTypes.Segment => grains.GetGrain<ISegmentGrain>(key),
+            RecordTypes.Campaign => grains.GetGrain<ICampaignGrain>(key),
             _ => null,
         };
     }

@@ -76,6 +76,7 @@ public static class CrmEngineHostingExtensions
         services.AddSingleton<Segments.SegmentCatalog>();
         services.AddSingleton<Segments.SegmentEvaluator>();
         services.AddSingleton<Coordination.ILogConsumer, Segments.SegmentMembership>();
+        services.AddSingleton<Coordination.ILogConsumer, Segments.CampaignRunner>();
         services.AddCrmPlugins(options.Plugins, silo.Configuration);
         services.AddSingleton<Access.AccessDirectory>();
         if (options.StoreIsShared)

@@ -86,7 +86,7 @@ internal sealed partial class MessageDispatcher(
 
         if (to is null)
         {
-            await RecordAsync(EventTypes.MessageBlocked, new JsonObject { ["reason"] = $"the contact has no address on {channel}" }, "blocked");
+            await RecordAsync(EventTypes.MessageBlocked, new JsonObject { ["code"] = BlockedCodes.NoAddress, ["reason"] = $"the contact has no address on {channel}" }, "blocked");
             return;
         }
 
@@ -97,7 +97,7 @@ internal sealed partial class MessageDispatcher(
         }
         catch (RecordNotFoundException)
         {
-            await RecordAsync(EventTypes.MessageBlocked, new JsonObject { ["reason"] = "the contact was deleted" }, "blocked");
+            await RecordAsync(EventTypes.MessageBlocked, new JsonObject { ["code"] = BlockedCodes.ContactDeleted, ["reason"] = "the contact was deleted" }, "blocked");
             return;
         }
 
@@ -105,6 +105,7 @@ internal sealed partial class MessageDispatcher(
         {
             await RecordAsync(EventTypes.MessageBlocked, new JsonObject
             {
+                ["code"] = BlockedCodes.NoConsent,
                 ["reason"] = consent.Reason,
                 ["consent"] = Consent(consent),
             }, "blocked");
@@ -114,7 +115,7 @@ internal sealed partial class MessageDispatcher(
         var suppressed = await grains.GetGrain<ISuppressionListGrain>(tenant).FindAsync(channel, to);
         if (suppressed is not null)
         {
-            await RecordAsync(EventTypes.MessageBlocked, new JsonObject { ["reason"] = $"{to} is on the suppression list: {suppressed.Reason}" }, "blocked");
+            await RecordAsync(EventTypes.MessageBlocked, new JsonObject { ["code"] = BlockedCodes.Suppressed, ["reason"] = $"{to} is on the suppression list: {suppressed.Reason}" }, "blocked");
             return;
         }
 
