@@ -65,4 +65,42 @@ public sealed class SegmentTests(CrmServerFixture fixture)
         Assert.Equal(HttpStatusCode.Forbidden, byAgent.Status);
         Assert.Equal(HttpStatusCode.NotFound, unknown.Status);
     }
+
+    [Fact]
+    public async Task A_campaign_launched_over_http_queues_its_segments_contacts_and_shows_its_progress()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        var agent = await tenant.AddUserAsync(ApiRole.Agent);
+        var ada = await tenant.Admin.Contacts.CreateAsync(new JsonObject { ["firstName"] = "Ada", ["email"] = "ada@example.com", ["lifecycleStage"] = "customer" });
+        var segment = await fixture.Server.SendAsync(HttpMethod.Post, "api/v1/segments", tenant.AdminKey,
+            """{"name":"Customers","recordType":"contact","filter":"lifecycleStage eq \"customer\""}""");
+        var segmentId = segment.Json["id"]!.GetValue<string>();
+        var campaign = await fixture.Server.SendAsync(HttpMethod.Post, "api/v1/campaigns", tenant.AdminKey,
+            new JsonObject { ["name"] = "Spring", ["segmentId"] = segmentId, ["channel"] = "email", ["purpose"] = "marketing", ["body"] = "Hi {{ contact.firstName }}" }.ToJsonString());
+        Assert.Equal(HttpStatusCode.Created, campaign.Status);
+        Assert.Equal("draft", campaign.Json["status"]!.GetValue<string>());
+        var id = campaign.Json["id"]!.GetValue<string>();
+        await Eventually.TrueAsync(async () =>
+            (await fixture.Server.SendAsync(HttpMethod.Get, $"api/v1/segments/{segmentId}/count", tenant.AdminKey)).Json["count"]!.GetValue<long>() == 1,
+            Patience, "the segment's member");
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await fixture.Server.SendAsync(HttpMethod.Post, $"api/v1/campaigns/{id}/launch", agent.Key)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await fixture.Server.SendAsync(HttpMethod.Post, "api/v1/campaigns/nope/launch", tenant.AdminKey)).Status);
+        var launched = await fixture.Server.SendAsync(HttpMethod.Post, $"api/v1/campaigns/{id}/launch", tenant.AdminKey);
+        Assert.Equal(HttpStatusCode.OK, launched.Status);
+        Assert.Equal("running", launched.Json["status"]!.GetValue<string>());
+
+        await Eventually.TrueAsync(async () =>
+            (await fixture.Server.SendAsync(HttpMethod.Get, $"api/v1/campaigns/{id}", tenant.AdminKey)).Json["status"]!.GetValue<string>() == "completed",
+            Patience, "the campaign to queue its messages");
+        var done = await fixture.Server.SendAsync(HttpMethod.Get, $"api/v1/campaigns/{id}", tenant.AdminKey);
+        Assert.Equal(1, done.Json["queued"]!.GetValue<long>());
+        var history = await fixture.Server.SendAsync(HttpMethod.Get, $"api/v1/contacts/{ada.Id}/history", tenant.AdminKey);
+        Assert.Contains(history.Json["items"]!.AsArray(), e => e!["type"]!.GetValue<string>() == "contact.messageRequested"
+            && e["data"]!["messageId"]!.GetValue<string>() == $"campaign:{id}:{ada.Id}");
+
+        var again = await fixture.Server.SendAsync(HttpMethod.Post, $"api/v1/campaigns/{id}/launch", tenant.AdminKey);
+        Assert.Equal(HttpStatusCode.BadRequest, again.Status);
+        Assert.NotNull(again.Json["errors"]!["status"]);
+    }
 }

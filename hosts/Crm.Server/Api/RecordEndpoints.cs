@@ -25,6 +25,7 @@ internal static class RecordEndpoints
         ["teams"] = RecordTypes.Team,
         ["queues"] = RecordTypes.Queue,
         ["segments"] = RecordTypes.Segment,
+        ["campaigns"] = RecordTypes.Campaign,
     };
 
     private const int MaxBatch = 1000;

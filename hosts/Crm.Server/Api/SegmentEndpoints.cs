@@ -5,8 +5,9 @@ using Crm.Server.Auth;
 namespace Crm.Server.Api;
 
 /// <summary>
-/// Segments beyond their CRUD (which <c>/segments</c> has like every record resource): members, the member count, and
-/// a count of what a filter selects before it is saved.
+/// Segments and campaigns beyond their CRUD (which <c>/segments</c> and <c>/campaigns</c> have like every record
+/// resource): a segment's members, its member count and a count of what a filter selects before it is saved; a
+/// campaign's launch and cancellation.
 /// </summary>
 internal static class SegmentEndpoints
 {
@@ -37,6 +38,18 @@ internal static class SegmentEndpoints
             var filter = Text(body, "filter");
             return Results.Json(new { recordType = type, count = await rc.Crm.Segments.PreviewCountAsync(type, filter) });
         }).WithName("segment-preview");
+
+        var campaigns = api.MapGroup("/campaigns").WithTags("campaigns");
+        campaigns.MapPost("/{id}/launch", async (CallerContext rc, string id) =>
+        {
+            rc.EnsureCanWrite(RecordTypes.Campaign);
+            return RecordJson.Result(await rc.Crm.Campaigns.LaunchAsync(id));
+        }).WithName("launch-campaign");
+        campaigns.MapPost("/{id}/cancel", async (CallerContext rc, string id) =>
+        {
+            rc.EnsureCanWrite(RecordTypes.Campaign);
+            return RecordJson.Result(await rc.Crm.Campaigns.CancelAsync(id));
+        }).WithName("cancel-campaign");
     }
 
     private static string Text(System.Text.Json.Nodes.JsonObject body, string field) =>
