@@ -19,12 +19,18 @@ public enum CrashHostMode
     /// each message id to <c>sent.log</c> in the directory; a later run on the same directory only sends.
     /// </summary>
     Messages,
+
+    /// <summary>
+    /// Sets up (once per directory) a segment of <c>--writers</c> consenting contacts and launches a campaign to them,
+    /// sent through a connector that appends each message id to <c>sent.log</c>; a later run only carries on.
+    /// </summary>
+    Campaign,
 }
 
-/// <summary>The command line: <c>engine|store|hold|messages --data &lt;dir&gt; [--writers N] [--max-seconds N]</c>.</summary>
+/// <summary>The command line: <c>engine|store|hold|messages|campaign --data &lt;dir&gt; [--writers N] [--max-seconds N]</c>.</summary>
 public sealed record CrashHostArguments(CrashHostMode Mode, string DataDirectory, int Writers, TimeSpan MaxLifetime)
 {
-    public const string Usage = "usage: Crm.Engine.CrashHost engine|store|hold|messages --data <dir> [--writers N] [--max-seconds N]";
+    public const string Usage = "usage: Crm.Engine.CrashHost engine|store|hold|messages|campaign --data <dir> [--writers N] [--max-seconds N]";
 
     /// <summary>The arguments, or null when they do not make sense.</summary>
     public static CrashHostArguments? Parse(IReadOnlyList<string> args)

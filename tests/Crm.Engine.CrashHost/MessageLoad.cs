@@ -55,7 +55,8 @@ internal static class MessageLoad
         return 0;
     }
 
-    private sealed class LogFileConnector(string path) : IMessageConnector
+    /// <summary>Appends each message id to a file, flushed to disk before it returns.</summary>
+    internal sealed class LogFileConnector(string path) : IMessageConnector
     {
         private readonly Lock _gate = new();
 

@@ -19,5 +19,6 @@ return arguments.Mode switch
     CrashHostMode.Store => await StoreLoad.RunAsync(arguments, stop.Token),
     CrashHostMode.Hold => await DirectoryHolder.RunAsync(arguments, stop.Token),
     CrashHostMode.Messages => await MessageLoad.RunAsync(arguments, stop.Token),
+    CrashHostMode.Campaign => await CampaignLoad.RunAsync(arguments, stop.Token),
     _ => 2,
 };

@@ -8,7 +8,7 @@ public sealed class MessageCrashTests
     private const int Messages = 300;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 
-    private static string[] Sent(string directory)
+    internal static string[] Sent(string directory)
     {
         var log = Path.Combine(directory, "sent.log");
         // A line torn by the kill has no newline yet: only whole lines are sends.
