@@ -1,7 +1,5 @@
 using System.Text.Json.Nodes;
-using Crm.Engine.Messaging;
 using Crm.Engine.Testing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Crm.Engine.CrashHost;
 
@@ -16,15 +14,8 @@ internal static class CampaignLoad
 
     public static async Task<int> RunAsync(CrashHostArguments arguments, CancellationToken stop)
     {
-        var connector = new MessageLoad.LogFileConnector(Path.Combine(arguments.DataDirectory, MessageLoad.SentLog));
-        await using var engine = await CrmTestEngine.StartAsync(arguments.DataDirectory,
-            o =>
-            {
-                o.Coordination.OutboxBackoff = TimeSpan.FromMilliseconds(100);
-                // Slow enough that the test kills the host while most messages still wait.
-                o.Messaging.DefaultRatePerSecond = 40;
-            },
-            services => services.AddSingleton<IMessageConnector>(connector), stop);
+        // Slow enough that the test kills the host while most messages still wait.
+        await using var engine = await MessageLoad.StartSendingEngineAsync(arguments, ratePerSecond: 40, stop);
         HostOutput.Print(HostOutput.Ready);
 
         var marker = Path.Combine(arguments.DataDirectory, LaunchedMarker);

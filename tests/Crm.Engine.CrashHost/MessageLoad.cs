@@ -18,15 +18,8 @@ internal static class MessageLoad
 
     public static async Task<int> RunAsync(CrashHostArguments arguments, CancellationToken stop)
     {
-        var connector = new LogFileConnector(Path.Combine(arguments.DataDirectory, SentLog));
-        await using var engine = await CrmTestEngine.StartAsync(arguments.DataDirectory,
-            o =>
-            {
-                o.Coordination.OutboxBackoff = TimeSpan.FromMilliseconds(100);
-                // Slow enough that the test can kill the host while most messages still wait (300 take 15 s).
-                o.Messaging.DefaultRatePerSecond = 20;
-            },
-            services => services.AddSingleton<IMessageConnector>(connector), stop);
+        // Slow enough that the test can kill the host while most messages still wait (300 take 15 s).
+        await using var engine = await StartSendingEngineAsync(arguments, ratePerSecond: 20, stop);
         HostOutput.Print(HostOutput.Ready);
 
         var marker = Path.Combine(arguments.DataDirectory, QueuedMarker);
@@ -55,8 +48,21 @@ internal static class MessageLoad
         return 0;
     }
 
+    /// <summary>The engine on the host's directory, sending e-mail at <paramref name="ratePerSecond"/> to the <c>sent.log</c> connector.</summary>
+    public static Task<CrmTestEngine> StartSendingEngineAsync(CrashHostArguments arguments, double ratePerSecond, CancellationToken stop)
+    {
+        var connector = new LogFileConnector(Path.Combine(arguments.DataDirectory, SentLog));
+        return CrmTestEngine.StartAsync(arguments.DataDirectory,
+            o =>
+            {
+                o.Coordination.OutboxBackoff = TimeSpan.FromMilliseconds(100);
+                o.Messaging.DefaultRatePerSecond = ratePerSecond;
+            },
+            services => services.AddSingleton<IMessageConnector>(connector), stop);
+    }
+
     /// <summary>Appends each message id to a file, flushed to disk before it returns.</summary>
-    internal sealed class LogFileConnector(string path) : IMessageConnector
+    private sealed class LogFileConnector(string path) : IMessageConnector
     {
         private readonly Lock _gate = new();
 
