@@ -10,6 +10,18 @@ public static class EventTypes
     public const string RecordLinked = "record.linked";
     public const string RecordUnlinked = "record.unlinked";
     public const string ConsentRecorded = "contact.consentRecorded";
+
+    /// <summary>The record was merged into another (<c>{ survivorId, mergeId }</c>): a tombstone whose reads redirect there.</summary>
+    public const string RecordMergedInto = "record.mergedInto";
+
+    /// <summary>Another record was merged into this one: <c>{ mergedId, filled, conflicts, consentTaken }</c>.</summary>
+    public const string RecordMerged = "record.merged";
+
+    /// <summary>A merge began (merge stream <c>merge/{type}/{mergedId}</c>): <c>{ type, survivorId, mergedId }</c>.</summary>
+    public const string MergeStarted = "merge.started";
+
+    /// <summary>A merge finished: <c>{ survivorId, mergedId, moved, filled, conflicts, consentTaken }</c>.</summary>
+    public const string MergeCompleted = "merge.completed";
     public const string DealStageChanged = "deal.stageChanged";
     public const string CaseStatusChanged = "case.statusChanged";
     public const string CaseResponded = "case.responded";

@@ -106,7 +106,7 @@ public sealed class RecordSchema
             Text("source", 200),
             new("externalId", FieldKind.Text) { MaxLength = 200, Unique = true },
             LastActivity,
-        ], [["firstName", "lastName", "email", "phone"]], ["consent"]),
+        ], [["firstName", "lastName", "email", "phone"]], ["consent", "mergedInto", "mergedFrom"]),
         new RecordSchema(RecordTypes.Account,
         [
             Name("name"), new("domain", FieldKind.Text) { MaxLength = 253, Searchable = true },
