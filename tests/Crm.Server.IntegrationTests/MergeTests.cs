@@ -54,7 +54,13 @@ public sealed class MergeTests(CrmServerFixture fixture)
         var body = JsonNode.Parse(await redirect.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!;
         Assert.Equal(survivor, body["mergedInto"]!.GetValue<string>());
 
+        // The typed client (whose HttpClient follows redirects and drops the key on the way) lands on the survivor.
+        Assert.Equal(survivor, (await tenant.Admin.Contacts.GetAsync(merged)).Id);
+
         // Both histories stay readable; the survivor's shows the merge and who made it.
+        var oldTimeline = await fixture.Server.SendAsync(HttpMethod.Get, $"api/v1/contacts/{merged}/timeline", tenant.AdminKey);
+        Assert.Equal(HttpStatusCode.OK, oldTimeline.Status);
+        Assert.Contains(oldTimeline.Json["items"]!.AsArray(), e => e!["type"]!.GetValue<string>() == "record.mergedInto");
         var old = (await fixture.Server.SendAsync(HttpMethod.Get, $"api/v1/contacts/{merged}/history", tenant.AdminKey)).Json["items"]!.AsArray();
         Assert.Equal("record.created", old[0]!["type"]!.GetValue<string>());
         Assert.Equal("record.mergedInto", old[^1]!["type"]!.GetValue<string>());
@@ -64,9 +70,14 @@ public sealed class MergeTests(CrmServerFixture fixture)
         Assert.Equal(merged, merge["data"]!["mergedId"]!.GetValue<string>());
 
         // Asking again answers the same merge.
-        var again = await MergeAsync(tenant, survivor, $$"""{ "mergeId": "{{merged}}" }""");
-        Assert.Equal(HttpStatusCode.OK, again.Status);
-        Assert.Equal(result.Json["survivor"]!["version"]!.GetValue<long>(), again.Json["survivor"]!["version"]!.GetValue<long>());
+        var again = await tenant.Admin.Contacts.MergeAsync(survivor, merged);
+        Assert.Equal(result.Json["survivor"]!["version"]!.GetValue<long>(), again["survivor"]!["version"]!.GetValue<long>());
+
+        // New links and changes name the survivor, not the merged id.
+        var relink = await fixture.Server.SendAsync(HttpMethod.Post, $"api/v1/tasks/{task}/links", tenant.AdminKey, $$"""{ "type": "contact", "id": "{{merged}}" }""");
+        Assert.Equal(HttpStatusCode.BadRequest, relink.Status);
+        var patch = await fixture.Server.SendAsync(HttpMethod.Patch, $"api/v1/contacts/{merged}", tenant.AdminKey, """{ "title": "x" }""");
+        Assert.Equal(HttpStatusCode.NotFound, patch.Status);
     }
 
     [Fact]

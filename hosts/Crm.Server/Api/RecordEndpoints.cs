@@ -189,7 +189,8 @@ internal static class RecordEndpoints
 
     private static async Task<IResult> TimelineAsync(CallerContext rc, string type, string id, string? cursor, int? limit)
     {
-        if (await rc.VisibleAsync(type, id) is null) return Problems.NotFound(type, id);
+        // A merged (or deleted) record's timeline stays readable, like its history.
+        if (await rc.VisibleAsync(type, id, includeDeleted: true) is null) return Problems.NotFound(type, id);
         var page = await rc.Crm.GetTimelineAsync(type, id, cursor, limit ?? 50);
         // Linked records the caller may not see are left out of the timeline, events and all.
         var visible = new Dictionary<string, bool>(StringComparer.Ordinal);
