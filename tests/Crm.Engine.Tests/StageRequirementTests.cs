@@ -37,6 +37,18 @@ public sealed class StageRequirementTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task A_record_in_the_stage_before_the_rule_may_change_other_fields_but_not_clear_a_required_one()
+    {
+        var crm = fixture.NewTenant();
+        var old = await crm.CreateAsync(RecordTypes.Contact, Obj("""{ "firstName": "Olga", "email": "olga@x.com", "lifecycleStage": "customer" }"""));
+        await crm.ChangeSettingsAsync(new GeneralSettingsChange { RequiredFields = CustomersNeedEmailAndAccount });
+
+        Assert.Equal("CTO", (await crm.UpdateAsync(RecordTypes.Contact, old.Id, Obj("""{ "title": "CTO" }"""))).GetString("title"));
+        var ex = await Assert.ThrowsAsync<ValidationException>(() => crm.UpdateAsync(RecordTypes.Contact, old.Id, new JsonObject { ["emails"] = new JsonArray() }));
+        Assert.Equal("email", ex.Errors.Single().Field);
+    }
+
+    [Fact]
     public async Task Deal_stages_have_their_own_required_fields()
     {
         var crm = fixture.NewTenant();

@@ -19,15 +19,21 @@ public static class StageRequirements
         _ => null,
     };
 
-    /// <summary>Adds an error for each field the record's stage requires and <paramref name="next"/> lacks.</summary>
-    public static void Check(string type, JsonObject next, TenantSettings settings, List<FieldError> errors)
+    /// <summary>
+    /// Adds an error for each field the record's stage requires and <paramref name="next"/> lacks, when the write
+    /// creates the record, moves it into the stage, or touches one of those fields. A record that was in the stage
+    /// before the tenant required a field may still be changed otherwise (as with required custom fields).
+    /// </summary>
+    public static void Check(string type, JsonObject input, JsonObject current, JsonObject next, TenantSettings settings, List<FieldError> errors, bool isCreate)
     {
         if (StageField(type) is not { } stageField || next[stageField] is not JsonValue stageValue) return;
         if (!settings.RequiredFields.TryGetValue(type, out var byStage)) return;
         var stage = stageValue.GetValue<string>();
         if (!byStage.TryGetValue(stage, out var fields)) return;
+        var entering = isCreate || !JsonNode.DeepEquals(current[stageField], next[stageField]);
         foreach (var field in fields)
         {
+            if (!entering && !Touches(input, field)) continue;
             if (errors.Any(e => e.Field == field)) continue;
             var value = FieldPaths.Get(next, field);
             if (value is null || value is JsonArray { Count: 0 } || (value is JsonValue v && v.TryGetValue<string>(out var s) && s.Length == 0))
@@ -35,6 +41,24 @@ public static class StageRequirements
                 errors.Add(new FieldError(field, $"is required while a {type} is in stage '{stage}'"));
             }
         }
+    }
+
+    private static bool Touches(JsonObject input, string field)
+    {
+        if (field.StartsWith("custom.", StringComparison.Ordinal))
+        {
+            return input["custom"] is not JsonObject custom || custom.ContainsKey(field["custom.".Length..]);
+        }
+
+        // A contact's primary email and phone are the first of their lists: writing either writes both.
+        return input.ContainsKey(field) || field switch
+        {
+            "email" => input.ContainsKey("emails"),
+            "emails" => input.ContainsKey("email"),
+            "phone" => input.ContainsKey("phones"),
+            "phones" => input.ContainsKey("phone"),
+            _ => false,
+        };
     }
 
     /// <summary>Errors of a new set of rules (named <c>requiredFields.{type}.{stage}</c>): known types, stages and fields only.</summary>
