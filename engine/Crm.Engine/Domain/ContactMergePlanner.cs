@@ -23,9 +23,15 @@ public static class ContactMergePlanner
     // Fields united or derived rather than filled.
     private static readonly HashSet<string> Special = ["email", "emails", "phone", "phones", "tags", "custom", "lastActivityAt", "mergedInto", "mergedFrom"];
 
-    /// <summary>Plans the merge of <paramref name="merged"/> into <paramref name="survivor"/>.</summary>
-    public static ContactMergePlan Plan(RecordState survivor, RecordState merged)
+    /// <summary>
+    /// Plans the merge of <paramref name="merged"/> into <paramref name="survivor"/>. Unique values in
+    /// <paramref name="heldElsewhere"/> (<c>email</c> or <c>externalId</c> with the value) were taken by another record
+    /// meanwhile: they are left out and listed as conflicts with nothing kept.
+    /// </summary>
+    public static ContactMergePlan Plan(RecordState survivor, RecordState merged, IReadOnlyCollection<(string Field, string Value)>? heldElsewhere = null)
     {
+        heldElsewhere ??= [];
+        merged = Without(merged, heldElsewhere);
         var current = survivor.Fields;
         var next = (JsonObject)current.DeepClone();
         var filled = new List<string>();
@@ -68,8 +74,31 @@ public static class ContactMergePlanner
             .Where(l => !survivor.Links.Any(s => s.TargetType == l.TargetType && s.TargetId == l.TargetId))
             .ToList();
 
+        conflicts.AddRange(heldElsewhere.Select(h => new MergeConflict(h.Field == "email" ? "emails" : h.Field, null, h.Value)));
         var (changes, previous) = Diff(current, next);
         return new ContactMergePlan(changes, previous, links, ConsentEvents(survivor, merged), filled, conflicts);
+    }
+
+    // The merged contact as if it did not hold the values another record has claimed.
+    private static RecordState Without(RecordState merged, IReadOnlyCollection<(string Field, string Value)> held)
+    {
+        if (held.Count == 0) return merged;
+        var copy = RecordState.Fold(merged.Type, merged.Id, []);
+        copy.Fields.Clear();
+        foreach (var (key, value) in merged.Fields) copy.Fields[key] = value?.DeepClone();
+        var emails = held.Where(h => h.Field == "email").Select(h => h.Value).ToHashSet(StringComparer.Ordinal);
+        if (copy.Fields["emails"] is JsonArray list)
+        {
+            var kept = list.Select(n => n!.GetValue<string>()).Where(e => !emails.Contains(e)).ToList();
+            copy.Fields["emails"] = new JsonArray([.. kept.Select(e => (JsonNode)JsonValue.Create(e))]);
+            if (kept.Count == 0) copy.Fields.Remove("email");
+            else copy.Fields["email"] = kept[0];
+        }
+
+        if (held.Any(h => h.Field == "externalId" && h.Value == copy.GetString("externalId"))) copy.Fields.Remove("externalId");
+        foreach (var link in merged.Links) copy.Links.Add(link);
+        foreach (var entry in merged.Consent.Entries) copy.Consent.Add(entry);
+        return copy;
     }
 
     private static void Unite(JsonObject next, JsonObject current, JsonObject theirs, string list, string? primary)

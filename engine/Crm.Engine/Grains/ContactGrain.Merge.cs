@@ -22,12 +22,32 @@ internal sealed partial class ContactGrain
 
         var merged = await ReadOtherAsync(Type, mergedId);
         if (merged.MergedInto != Id) throw new MergeRefusedException("mergeId", $"Contact '{mergedId}' is not merged into '{Id}'.", merged.MergedInto);
+        // An email or external id the tombstone released may have been claimed by another record before this append:
+        // the survivor goes without it (listed as a conflict) rather than leaving the merge half done.
+        var held = new List<(string Field, string Value)>();
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await AbsorbAsync(mergedId, merged, held, options);
+            }
+            catch (DuplicateRecordException duplicate) when (attempt < MaxHeldValues && duplicate.ExistingId != Id)
+            {
+                held.Add((duplicate.Field, duplicate.Value));
+            }
+        }
+    }
+
+    private const int MaxHeldValues = 20;
+
+    private async Task<string> AbsorbAsync(string mergedId, RecordState merged, IReadOnlyCollection<(string Field, string Value)> held, WriteOptions options)
+    {
         JsonObject? summary = null;
         await ExecuteAsync(options, (batch, _) =>
         {
             if (State.MergeSummaries.TryGetValue(mergedId, out summary)) return;
             EnsureLive();
-            var plan = ContactMergePlanner.Plan(State, merged);
+            var plan = ContactMergePlanner.Plan(State, merged, held);
             if (plan.Changes.Count > 0)
             {
                 var changes = new JsonObject();

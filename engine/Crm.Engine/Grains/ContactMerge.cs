@@ -19,7 +19,7 @@ internal sealed class ContactMerge(IGrainFactory grains, IEventStore store, Time
     private const int OwnerBatch = 500;
 
     /// <summary>Called with each step's name before it runs (lets tests interrupt a merge midway).</summary>
-    internal Action<string>? BeforeStep { get; init; }
+    internal Func<string, Task>? BeforeStep { get; init; }
 
     /// <summary>The merge stream of a contact merged into another.</summary>
     public static string StreamOf(string mergedId) => "merge/contact/" + mergedId;
@@ -39,17 +39,17 @@ internal sealed class ContactMerge(IGrainFactory grains, IEventStore store, Time
         else
         {
             await CheckAsync(survivorId, mergedId);
-            Step("start");
+            await StepAsync("start");
             await AppendAsync(stream, 0, EventTypes.MergeStarted, new JsonObject { ["type"] = RecordTypes.Contact, ["survivorId"] = survivorId, ["mergedId"] = mergedId }, options);
         }
 
         var key = "merge:" + tenant + ":" + stream;
         var moved = await MoveReferencesAsync(survivorId, mergedId, key, options);
-        Step("tombstone");
+        await StepAsync("tombstone");
         await Contact(mergedId).MarkMergedAsync(survivorId, options with { EffectKey = key + ":tombstone" });
-        Step("absorb");
+        await StepAsync("absorb");
         var summary = JsonNode.Parse(await Contact(survivorId).AbsorbMergedAsync(mergedId, options with { EffectKey = key + ":absorb" }))!.AsObject();
-        Step("complete");
+        await StepAsync("complete");
         summary["survivorId"] = survivorId;
         summary["moved"] = new JsonArray([.. moved.Select(m => (JsonNode)m)]);
         var version = (await store.ReadStreamAsync(tenant, stream)).Count;
@@ -98,7 +98,7 @@ internal sealed class ContactMerge(IGrainFactory grains, IEventStore store, Time
                 var slash = owner.IndexOf('/');
                 var grain = RecordGrainRouting.Get(grains, tenant, owner[..slash], owner[(slash + 1)..]);
                 if (grain is null) continue;
-                Step("move " + owner);
+                await StepAsync("move " + owner);
                 try
                 {
                     await grain.MoveReferencesAsync(RecordTypes.Contact, mergedId, survivorId, options with { EffectKey = key + ":move:" + owner });
@@ -150,7 +150,7 @@ internal sealed class ContactMerge(IGrainFactory grains, IEventStore store, Time
             ],
         });
 
-    private void Step(string name) => BeforeStep?.Invoke(name);
+    private Task StepAsync(string name) => BeforeStep?.Invoke(name) ?? Task.CompletedTask;
 
     private IContactGrain Contact(string id) => grains.GetGrain<IContactGrain>(RecordIds.GrainKey(tenant, id));
 }
