@@ -158,4 +158,30 @@ public sealed class MergeTests(CrmServerFixture fixture)
         Assert.Equal(HttpStatusCode.BadRequest, bad.Status);
         Assert.NotNull(bad.Json["errors"]!["requiredFields.contact.vip"]);
     }
+
+    [Fact]
+    public async Task Roles_and_ownership_limit_merges_and_duplicates()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        var reader = await tenant.AddUserAsync(Crm.Engine.Client.ApiRole.ReadOnly);
+        var agent = await tenant.AddUserAsync(Crm.Engine.Client.ApiRole.Agent);
+        var mine = await fixture.Server.SendAsync(HttpMethod.Post, "api/v1/contacts", agent.Key, """{ "firstName": "Ada", "lastName": "Lovelace", "phone": "+1 650 253 0000" }""");
+        var colleague = await tenant.AddUserAsync(Crm.Engine.Client.ApiRole.Agent);
+        var theirs = (await fixture.Server.SendAsync(HttpMethod.Post, "api/v1/contacts", colleague.Key, """{ "firstName": "Ada", "lastName": "Lovelace", "phone": "+1 650 253 0000" }""")).Json["id"]!.GetValue<string>();
+        var mineId = mine.Json["id"]!.GetValue<string>();
+
+        var readOnly = await fixture.Server.SendAsync(HttpMethod.Post, $"api/v1/contacts/{mineId}/merge", reader.Key, $$"""{ "mergeId": "{{theirs}}" }""");
+        Assert.Equal(HttpStatusCode.Forbidden, readOnly.Status);
+
+        // An agent sees only its own contacts: another's is neither a candidate nor something it can merge.
+        var found = await fixture.Server.SendAsync(HttpMethod.Get, $"api/v1/contacts/{mineId}/duplicates", agent.Key);
+        Assert.Empty(found.Json["items"]!.AsArray());
+        var merge = await fixture.Server.SendAsync(HttpMethod.Post, $"api/v1/contacts/{mineId}/merge", agent.Key, $$"""{ "mergeId": "{{theirs}}" }""");
+        Assert.Equal(HttpStatusCode.BadRequest, merge.Status);
+        Assert.NotNull(merge.Json["errors"]!["mergeId"]);
+
+        // The admin sees both as one person.
+        var all = await fixture.Server.SendAsync(HttpMethod.Get, $"api/v1/contacts/{mineId}/duplicates", tenant.AdminKey);
+        Assert.Equal(theirs, Assert.Single(all.Json["items"]!.AsArray())!["record"]!["id"]!.GetValue<string>());
+    }
 }
