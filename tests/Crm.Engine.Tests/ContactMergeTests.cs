@@ -34,7 +34,15 @@ public sealed class ContactMergeTests(EngineFixture fixture)
     public async Task Merge_moves_links_interactions_tasks_and_redirects_reads_of_the_old_id()
     {
         var s = await SetupAsync();
+        var due = DateTimeOffset.UtcNow.AddDays(2);
+        await s.Crm.SetTimerAsync(RecordTypes.Contact, s.Merged, new RecordTimer("followUp.call", due, """{"note":"ring back"}"""));
         var result = await s.Crm.MergeAsync(RecordTypes.Contact, s.Survivor, s.Merged);
+
+        // A pending follow-up moves with the contact.
+        Assert.Empty(await s.Crm.GetTimersAsync(RecordTypes.Contact, s.Merged));
+        var timer = Assert.Single(await s.Crm.GetTimersAsync(RecordTypes.Contact, s.Survivor));
+        Assert.Equal(("followUp.call", "ring back"), (timer.Name, System.Text.Json.Nodes.JsonNode.Parse(timer.PayloadJson!)!["note"]!.GetValue<string>()));
+        Assert.Equal(due.ToUnixTimeSeconds(), timer.DueAt.ToUnixTimeSeconds());
 
         // Everything that pointed to the merged contact now points to the survivor.
         foreach (var (type, id) in new[] { (RecordTypes.Interaction, s.Interaction), (RecordTypes.Task, s.Task), (RecordTypes.Deal, s.Deal), (RecordTypes.Account, s.OtherAccount) })

@@ -37,6 +37,9 @@ public sealed class RecordState
     /// <summary>The record this one was merged into (it is then also deleted).</summary>
     public string? MergedInto { get; private set; }
 
+    /// <summary>The timers that were pending when this record was merged into another (they move to the survivor).</summary>
+    public List<RecordTimer> MergedTimers { get; } = [];
+
     /// <summary>Ids of the records merged into this one, in merge order.</summary>
     public List<string> MergedFrom { get; } = [];
 
@@ -105,6 +108,11 @@ public sealed class RecordState
             case EventTypes.RecordMergedInto:
                 Deleted = true;
                 MergedInto = payload["survivorId"]!.GetValue<string>();
+                foreach (var t in payload["timers"] as JsonArray ?? [])
+                {
+                    MergedTimers.Add(new RecordTimer(t!["name"]!.GetValue<string>(), t["dueAt"]!.GetValue<DateTimeOffset>(), t["payload"]?.ToJsonString()));
+                }
+
                 break;
             case EventTypes.RecordMerged:
             {

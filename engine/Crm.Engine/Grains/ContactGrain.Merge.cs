@@ -12,7 +12,16 @@ internal sealed partial class ContactGrain
             if (State.MergedInto == survivorId) return;
             if (State.MergedInto is { } other) throw new MergeRefusedException("mergeId", $"Contact '{Id}' was merged into '{other}'.", other);
             EnsureLive();
-            batch.Add(EventTypes.RecordMergedInto, new JsonObject { ["survivorId"] = survivorId });
+            // Pending timers (follow-ups) stop here and are set again on the survivor.
+            var timers = new JsonArray();
+            foreach (var timer in State.Timers.Values)
+            {
+                batch.Add(EventTypes.TimerCancelled, new JsonObject { ["name"] = timer.Name });
+                batch.CancelTimers.Add(timer.Name);
+                timers.Add(new JsonObject { ["name"] = timer.Name, ["dueAt"] = timer.DueAt, ["payload"] = timer.PayloadJson is null ? null : JsonNode.Parse(timer.PayloadJson) });
+            }
+
+            batch.Add(EventTypes.RecordMergedInto, new JsonObject { ["survivorId"] = survivorId, ["timers"] = timers });
         });
 
     public async Task<string> AbsorbMergedAsync(string mergedId, WriteOptions options)
@@ -63,6 +72,8 @@ internal sealed partial class ContactGrain
             }
 
             foreach (var consent in plan.ConsentEvents) batch.Add(EventTypes.ConsentRecorded, consent);
+            var timers = merged.MergedTimers.Where(t => !State.Timers.ContainsKey(t.Name)).ToList();
+            foreach (var timer in timers) AddTimer(batch, timer);
             summary = new JsonObject
             {
                 ["mergedId"] = mergedId,
@@ -70,6 +81,7 @@ internal sealed partial class ContactGrain
                 ["conflicts"] = new JsonArray([.. plan.Conflicts.Select(c => (JsonNode)new JsonObject { ["field"] = c.Field, ["kept"] = c.Kept, ["discarded"] = c.Discarded })]),
                 ["links"] = plan.NewLinks.Count,
                 ["consentTaken"] = plan.ConsentEvents.Count,
+                ["timers"] = new JsonArray([.. timers.Select(t => (JsonNode)t.Name)]),
             };
             batch.Add(EventTypes.RecordMerged, summary);
         });

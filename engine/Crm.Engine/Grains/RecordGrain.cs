@@ -166,7 +166,7 @@ internal abstract partial class RecordGrain(string type, IEventStore store, Tena
             AddTimerCancellation(batch, name);
         });
 
-    private void AddTimer(EventBatch batch, RecordTimer timer)
+    protected void AddTimer(EventBatch batch, RecordTimer timer)
     {
         var payload = RecordTimers.Validate(timer);
         if (!State.Timers.ContainsKey(timer.Name) && State.Timers.Count >= RecordTimers.MaxPerRecord)
