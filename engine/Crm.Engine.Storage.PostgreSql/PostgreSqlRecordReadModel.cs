@@ -13,6 +13,9 @@ internal sealed class PostgreSqlRecordReadModel(NpgsqlDataSource dataSource, str
 
     private readonly string _holderOfKey = $"SELECT stream_id FROM {schema}.unique_keys WHERE tenant = @t AND kind = @kind AND value = @value";
 
+    private readonly string _linkOwners =
+        $"SELECT owner_stream FROM {schema}.links WHERE tenant = @t AND target_stream = @s ORDER BY owner_stream COLLATE \"C\" LIMIT @limit";
+
     // The record's own stream plus the streams of interactions, tasks, deals and cases linked to it.
     private readonly string _timeline = $"""
         SELECT {EventRows.Columns} FROM {schema}.events
@@ -118,6 +121,21 @@ internal sealed class PostgreSqlRecordReadModel(NpgsqlDataSource dataSource, str
         var page = new Page<RecordRow>(await RecordRows.WithKeysAndLinksAsync(connection, schema, tenant, rows, cancellationToken).ConfigureAwait(false), next);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return page;
+    }
+
+    public async Task<IReadOnlyList<string>> LinkOwnersAsync(string tenant, string targetStream, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenant);
+        ArgumentException.ThrowIfNullOrEmpty(targetStream);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        await using var command = dataSource.CreateCommand(_linkOwners);
+        command.Parameters.AddWithValue("t", tenant);
+        command.Parameters.AddWithValue("s", targetStream);
+        command.Parameters.AddWithValue("limit", (long)limit);
+        var owners = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) owners.Add(reader.GetString(0));
+        return owners;
     }
 
     public async Task<Page<CrmEvent>> TimelineAsync(string tenant, string streamId, string? cursor, int limit, CancellationToken cancellationToken = default)

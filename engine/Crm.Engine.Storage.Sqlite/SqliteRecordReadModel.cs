@@ -10,6 +10,9 @@ internal sealed class SqliteRecordReadModel(ReadConnectionPool readers) : IRecor
 
     private const string HolderOfKey = "SELECT stream_id FROM unique_keys WHERE tenant = $t AND kind = $kind AND value = $value";
 
+    private const string LinkOwners =
+        "SELECT owner_stream FROM links WHERE tenant = $t AND target_stream = $s ORDER BY owner_stream LIMIT $limit";
+
     // The record's own stream plus the streams of interactions, tasks, deals and cases linked to it.
     private const string Timeline = $"""
         SELECT {EventRows.Columns} FROM events
@@ -118,6 +121,24 @@ internal sealed class SqliteRecordReadModel(ReadConnectionPool readers) : IRecor
 
             return new Page<RecordRow>(RecordRows.WithKeysAndLinks(c, tenant, rows), next);
         }), cancellationToken);
+    }
+
+    public Task<IReadOnlyList<string>> LinkOwnersAsync(string tenant, string targetStream, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenant);
+        ArgumentException.ThrowIfNullOrEmpty(targetStream);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        return readers.ReadAsync<IReadOnlyList<string>>(connection =>
+        {
+            var command = connection.Command(LinkOwners);
+            command.Parameters.AddWithValue("$t", tenant);
+            command.Parameters.AddWithValue("$s", targetStream);
+            command.Parameters.AddWithValue("$limit", (long)limit);
+            var owners = new List<string>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) owners.Add(reader.GetString(0));
+            return owners;
+        }, cancellationToken);
     }
 
     public Task<Page<CrmEvent>> TimelineAsync(string tenant, string streamId, string? cursor, int limit, CancellationToken cancellationToken = default)

@@ -161,6 +161,7 @@ public static class CrmServerHostingExtensions
             }
         });
         foreach (var (resource, type) in RecordEndpoints.Resources) api.MapRecordResource(resource, type);
+        api.MapDuplicates();
         api.MapConsent();
         api.MapApprovals();
         api.MapAdmin();

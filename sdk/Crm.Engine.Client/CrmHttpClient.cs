@@ -97,6 +97,25 @@ public sealed class CrmHttpClient
         return response.Record();
     }
 
+    // A merged record answers a GET with 308 to the record it was merged into. HttpClient follows redirects but drops
+    // the Authorization header, so a followed redirect ends in 401; that one (or an unfollowed 308) is asked again at
+    // its new address, with the key, once.
+    // (The handler rewrites the request's own RequestUri as it follows, so the address asked is passed apart.)
+    private async Task<HttpResponseMessage> FollowMergeRedirectAsync(HttpRequestMessage sent, Uri asked, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (sent.Method != HttpMethod.Get) return response;
+        Uri? target = null;
+        if (response.StatusCode == HttpStatusCode.PermanentRedirect && response.Headers.Location is { } location) target = new Uri(asked, location);
+        else if (response.StatusCode == HttpStatusCode.Unauthorized && response.RequestMessage?.RequestUri is { } final && final != asked) target = final;
+        if (target is null || target.Host != asked.Host || target.Port != asked.Port) return response;
+
+        response.Dispose();
+        using var again = new HttpRequestMessage(HttpMethod.Get, target);
+        again.Headers.Authorization = _auth;
+        again.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(JsonMediaType));
+        return await Http.SendAsync(again, cancellationToken).ConfigureAwait(false);
+    }
+
     internal static string Escape(string segment)
     {
         ArgumentNullException.ThrowIfNull(segment);
@@ -129,7 +148,8 @@ public sealed class CrmHttpClient
         }
 
         configure?.Invoke(request);
-        using var response = await Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var asked = request.RequestUri!;
+        using var response = await FollowMergeRedirectAsync(request, asked, await Http.SendAsync(request, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {

@@ -116,6 +116,19 @@ public sealed class CrmRecords
         return (await _client.SendAsync(HttpMethod.Get, path, null, null, cancellationToken).ConfigureAwait(false)).Page(ApiEvent.From);
     }
 
+    /// <summary>
+    /// Possible duplicates of a contact or account (<c>GET /{resource}/{id}/duplicates</c>): <c>{ items: [{ record, score, reasons }] }</c>.
+    /// </summary>
+    public async Task<JsonObject> GetDuplicatesAsync(string id, CancellationToken cancellationToken = default) =>
+        (await _client.SendAsync(HttpMethod.Get, Item(id) + "/duplicates", null, null, cancellationToken).ConfigureAwait(false)).Object;
+
+    /// <summary>
+    /// Merges contact <paramref name="mergeId"/> into contact <paramref name="id"/> (<c>POST /contacts/{id}/merge</c>);
+    /// answers <c>{ survivor, mergedId, filledFields, conflicts, moved, consentTaken }</c>. Asking again answers the same merge.
+    /// </summary>
+    public async Task<JsonObject> MergeAsync(string id, string mergeId, CancellationToken cancellationToken = default) =>
+        (await _client.SendAsync(HttpMethod.Post, Item(id) + "/merge", new JsonObject { ["mergeId"] = mergeId }, null, cancellationToken).ConfigureAwait(false)).Object;
+
     /// <summary>Links the record to another (e.g. a deal to its account); linking again updates the role.</summary>
     public async Task<ApiRecord> LinkAsync(string id, string targetType, string targetId, string? role = null, CancellationToken cancellationToken = default)
     {

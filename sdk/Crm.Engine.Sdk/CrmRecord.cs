@@ -34,6 +34,9 @@ public sealed record CrmRecord
     /// <summary>Links this record owns (e.g. an interaction's contacts, a deal's account).</summary>
     [Id(7)] public IReadOnlyList<RecordLink> Links { get; init; } = [];
 
+    /// <summary>The id of the record this one was merged into (it then also carries a tombstone), or null.</summary>
+    [Id(8)] public string? MergedInto { get; init; }
+
     /// <summary>The fields, parsed. Each call returns a fresh copy the caller may change.</summary>
     public JsonObject Fields => (JsonObject)(_fields ??= JsonNode.Parse(FieldsJson)!.AsObject()).DeepClone();
 

@@ -41,7 +41,10 @@ public interface ICrmClient
     /// <summary>Changes fields with JSON merge-patch semantics (a null value clears a field).</summary>
     Task<CrmRecord> UpdateAsync(string type, string id, JsonObject patch, WriteOptions? options = null, CancellationToken cancellationToken = default);
 
-    /// <summary>The record, or null when it does not exist or is deleted. With <paramref name="asOf"/>, its state at that time.</summary>
+    /// <summary>
+    /// The record, or null when it does not exist or is deleted. With <paramref name="asOf"/>, its state at that time.
+    /// A record merged into another answers with the record it was merged into (its <see cref="CrmRecord.Id"/> differs).
+    /// </summary>
     Task<CrmRecord?> GetAsync(string type, string id, DateTimeOffset? asOf = null, CancellationToken cancellationToken = default);
 
     /// <summary>The record even when it carries a tombstone (<see cref="CrmRecord.Deleted"/>), or null when it never existed.</summary>
@@ -73,6 +76,20 @@ public interface ICrmClient
 
     /// <summary>Everything linked to the record (interactions, tasks, deals, cases) and its own changes, newest first, paged.</summary>
     Task<Page<CrmEvent>> GetTimelineAsync(string type, string id, string? cursor = null, int limit = 50, CancellationToken cancellationToken = default);
+
+    /// <summary>Possible duplicates of a contact or account, best first, each with a score (0–100) and reasons.</summary>
+    Task<IReadOnlyList<DuplicateCandidate>> FindDuplicatesAsync(string type, string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Possible duplicate pairs over every contact or account of the tenant, a page of records at a time (each pair once).</summary>
+    Task<Page<DuplicatePair>> ScanDuplicatesAsync(string type, string? cursor = null, int limit = 100, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Merges contact <paramref name="mergedId"/> into <paramref name="survivorId"/>: fills the survivor's empty fields,
+    /// moves links, interactions, tasks, cases, contact points and consent, and leaves a tombstone that redirects reads.
+    /// Resumable and idempotent: running it again finishes an interrupted merge or answers the finished one.
+    /// </summary>
+    /// <exception cref="MergeRefusedException">A record is already merged, or the merged record went to another survivor.</exception>
+    Task<MergeResult> MergeAsync(string type, string survivorId, string mergedId, WriteOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Records the first response to a case's customer (no-op when one was recorded before).</summary>
     Task<CrmRecord> RecordCaseResponseAsync(string caseId, WriteOptions? options = null, CancellationToken cancellationToken = default);

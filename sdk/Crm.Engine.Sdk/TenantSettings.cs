@@ -132,6 +132,13 @@ public sealed record TenantSettings
     /// <summary>Case service-level targets per queue and priority.</summary>
     [Id(9)] public IReadOnlyList<SlaTarget> SlaTargets { get; init; } = [];
 
+    /// <summary>
+    /// Fields a record must have while it is in a lifecycle stage, per record type and stage, e.g.
+    /// <c>{ "contact": { "customer": ["email", "accountId"] } }</c> (contact: lifecycleStage, deal: stage, case and task: status).
+    /// </summary>
+    [Id(10)] public IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>> RequiredFields { get; init; } =
+        new Dictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>>();
+
     /// <summary>The pipeline every tenant starts with.</summary>
     public static Pipeline DefaultPipeline { get; } = new()
     {
@@ -196,4 +203,7 @@ public sealed record GeneralSettingsChange
 
     /// <summary>Replaces the list of holidays (dates in the tenant's time zone).</summary>
     [Id(5)] public IReadOnlyList<DateOnly>? Holidays { get; init; }
+
+    /// <summary>Replaces the required fields per record type and lifecycle stage (see <see cref="TenantSettings.RequiredFields"/>).</summary>
+    [Id(6)] public IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>>? RequiredFields { get; init; }
 }

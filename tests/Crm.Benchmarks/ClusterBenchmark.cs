@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using Crm.Cluster.Tests;
+using Crm.Testing.Processes;
 using Crm.Engine.Storage;
 using Crm.Engine.Storage.PostgreSql;
 using Crm.Testing.PostgreSql;

@@ -47,7 +47,45 @@ internal sealed class CrmClient : ICrmClient
     {
         if (!RecordIds.IsValid(id)) return null;
         var record = await Record(type, id).GetAsync(asOf);
+        // A merged record redirects to the one it was merged into (following a chain of merges, a few steps at most).
+        for (var hops = 0; record is { Deleted: true, MergedInto: { } survivor } && hops < MaxMergeHops; hops++)
+        {
+            record = await Record(type, survivor).GetAsync(asOf);
+        }
+
         return record is { Deleted: false } ? record : null;
+    }
+
+    private const int MaxMergeHops = 16;
+
+    public Task<IReadOnlyList<DuplicateCandidate>> FindDuplicatesAsync(string type, string id, CancellationToken cancellationToken = default)
+    {
+        EnsureDuplicateType(type);
+        return Duplicates.FindAsync(type, Valid(id));
+    }
+
+    public Task<Page<DuplicatePair>> ScanDuplicatesAsync(string type, string? cursor = null, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        EnsureDuplicateType(type);
+        if (limit is < 1 or > 500) throw new ValidationException("limit", "must be between 1 and 500");
+        return Duplicates.ScanAsync(type, cursor, limit);
+    }
+
+    public Task<MergeResult> MergeAsync(string type, string survivorId, string mergedId, WriteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        EnsureType(type);
+        if (type != RecordTypes.Contact) throw new ValidationException("type", "only contacts can be merged");
+        RecordIds.EnsureValid(survivorId);
+        if (string.IsNullOrEmpty(mergedId) || !RecordIds.IsValid(mergedId)) throw new ValidationException("mergeId", "is not a valid record id");
+        if (survivorId == mergedId) throw new ValidationException("mergeId", "a contact cannot be merged into itself");
+        return _grains.GetGrain<IContactMergeGrain>(RecordIds.GrainKey(Tenant, mergedId)).MergeAsync(survivorId, With(options));
+    }
+
+    private IDuplicateFinderGrain Duplicates => _grains.GetGrain<IDuplicateFinderGrain>(Tenant);
+
+    private static void EnsureDuplicateType(string type)
+    {
+        if (type is not (RecordTypes.Contact or RecordTypes.Account)) throw new ValidationException("type", "duplicates are found for contacts and accounts");
     }
 
     public Task<CrmRecord?> GetIncludingDeletedAsync(string type, string id, DateTimeOffset? asOf = null, CancellationToken cancellationToken = default) =>

@@ -34,6 +34,18 @@ public static class EventTypes
     /// <summary>Membership bookkeeping, which is not a change of the record itself (<c>updatedAt</c> stays).</summary>
     public static bool IsSegmentEvent(string type) => type is SegmentEntered or SegmentLeft;
     public const string ConsentRecorded = "contact.consentRecorded";
+
+    /// <summary>The record was merged into another (<c>{ survivorId, mergeId }</c>): a tombstone whose reads redirect there.</summary>
+    public const string RecordMergedInto = "record.mergedInto";
+
+    /// <summary>Another record was merged into this one: <c>{ mergedId, filled, conflicts, consentTaken }</c>.</summary>
+    public const string RecordMerged = "record.merged";
+
+    /// <summary>A merge began (merge stream <c>merge/{type}/{mergedId}</c>): <c>{ type, survivorId, mergedId }</c>.</summary>
+    public const string MergeStarted = "merge.started";
+
+    /// <summary>A merge finished: <c>{ survivorId, mergedId, moved, filled, conflicts, consentTaken }</c>.</summary>
+    public const string MergeCompleted = "merge.completed";
     public const string DealStageChanged = "deal.stageChanged";
     public const string CaseStatusChanged = "case.statusChanged";
     public const string CaseResponded = "case.responded";

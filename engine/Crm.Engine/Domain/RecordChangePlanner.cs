@@ -67,6 +67,7 @@ public static class RecordChangePlanner
         if (isCreate) ApplyDefaults(type, next, settings, now);
         if (type == RecordTypes.Deal) CheckDeal(input, current, next, settings, errors, isCreate);
         CheckRequired(schema, type, input, next, settings, errors, isCreate);
+        StageRequirements.Check(type, input, current, next, settings, errors, isCreate);
 
         if (errors.Count > 0) throw new ValidationException(errors);
         // A create's event carries the whole record; only updates need the changed paths.

@@ -18,6 +18,7 @@ public static class RecordProjection
         UpdatedAt = state.UpdatedAt,
         FieldsJson = state.View(settings).ToJsonString(),
         Links = [.. state.Links],
+        MergedInto = state.MergedInto,
     };
 
     /// <summary>The read-model row written with the events.</summary>

@@ -112,7 +112,7 @@ public sealed class RecordSchema
             Text("source", 200),
             new("externalId", FieldKind.Text) { MaxLength = 200, Unique = true },
             LastActivity,
-        ], [["firstName", "lastName", "email", "phone"]], ["consent", "score", "scoreBreakdown", "segments"]),
+        ], [["firstName", "lastName", "email", "phone"]], ["consent", "score", "scoreBreakdown", "segments", "mergedInto", "mergedFrom"]),
         new RecordSchema(RecordTypes.Account,
         [
             Name("name"), new("domain", FieldKind.Text) { MaxLength = 253, Searchable = true },

@@ -33,6 +33,18 @@ public sealed class RecordState
     public ConsentLedger Consent { get; } = new();
     public List<StageEntry> StageHistory { get; } = [];
     public DateTimeOffset? FirstResponseAt { get; private set; }
+
+    /// <summary>The record this one was merged into (it is then also deleted).</summary>
+    public string? MergedInto { get; private set; }
+
+    /// <summary>The timers that were pending when this record was merged into another (they move to the survivor).</summary>
+    public List<RecordTimer> MergedTimers { get; } = [];
+
+    /// <summary>Ids of the records merged into this one, in merge order.</summary>
+    public List<string> MergedFrom { get; } = [];
+
+    /// <summary>The <c>record.merged</c> payload of each record merged into this one, by its id.</summary>
+    public Dictionary<string, JsonObject> MergeSummaries { get; } = new(StringComparer.Ordinal);
     public DateTimeOffset? ResolvedAt { get; private set; }
 
     /// <summary>A contact's lead-score breakdown (the score is its sum).</summary>
@@ -107,6 +119,22 @@ public sealed class RecordState
             case EventTypes.RecordRestored:
                 Deleted = false;
                 break;
+            case EventTypes.RecordMergedInto:
+                Deleted = true;
+                MergedInto = payload["survivorId"]!.GetValue<string>();
+                foreach (var t in payload["timers"] as JsonArray ?? [])
+                {
+                    MergedTimers.Add(new RecordTimer(t!["name"]!.GetValue<string>(), t["dueAt"]!.GetValue<DateTimeOffset>(), t["payload"]?.ToJsonString()));
+                }
+
+                break;
+            case EventTypes.RecordMerged:
+            {
+                var mergedId = payload["mergedId"]!.GetValue<string>();
+                if (!MergeSummaries.ContainsKey(mergedId)) MergedFrom.Add(mergedId);
+                MergeSummaries[mergedId] = (JsonObject)payload.DeepClone();
+                break;
+            }
             case EventTypes.RecordLinked:
             {
                 var link = new RecordLink(payload["targetType"]!.GetValue<string>(), payload["targetId"]!.GetValue<string>(), payload["role"]?.GetValue<string>());
@@ -198,6 +226,8 @@ public sealed class RecordState
         }
 
         if (Segments.Count > 0) view["segments"] = new JsonArray([.. Segments.Select(id => (JsonNode)id)]);
+        if (MergedInto is not null) view["mergedInto"] = MergedInto;
+        if (MergedFrom.Count > 0) view["mergedFrom"] = new JsonArray([.. MergedFrom.Select(id => (JsonNode)id)]);
         switch (Type)
         {
             case RecordTypes.Contact:

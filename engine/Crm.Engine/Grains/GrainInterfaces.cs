@@ -39,6 +39,12 @@ public interface IRecordGrain : ITimerOwnerGrain
     /// </summary>
     [Alias("SetSegmentMembership")] Task<CrmRecord> SetSegmentMembershipAsync(string segmentId, bool member, WriteOptions options);
 
+    /// <summary>
+    /// Points this record's link to <c>{targetType}/{fromId}</c> (and a <c>{targetType}Id</c> field holding it) at
+    /// <paramref name="toId"/> in one append; nothing when it holds neither (a merge moving references).
+    /// </summary>
+    [Alias("MoveReferences")] Task<CrmRecord> MoveReferencesAsync(string targetType, string fromId, string toId, WriteOptions options);
+
     /// <summary>Applies what a react rule asked of this record (fields, tags, assignment, score, timers) in one append.</summary>
     [Alias("ApplyRuleActions")] Task<CrmRecord> ApplyRuleActionsAsync(string ruleId, int ruleVersion, IReadOnlyList<RuleAction> actions, WriteOptions options);
 }
@@ -55,6 +61,31 @@ public interface IContactGrain : IRecordGrain
 
     /// <summary>Records what became of a queued message: <c>contact.messageSent</c>, <c>messageBlocked</c> or <c>messageFailed</c>.</summary>
     [Alias("RecordMessageOutcome")] Task RecordMessageOutcomeAsync(string eventType, string payloadJson, WriteOptions options);
+
+    /// <summary>Tombstones this contact as merged into <paramref name="survivorId"/> (<c>record.mergedInto</c>); nothing when it already is.</summary>
+    [Alias("MarkMerged")] Task MarkMergedAsync(string survivorId, WriteOptions options);
+
+    /// <summary>
+    /// Takes in contact <paramref name="mergedId"/> (already tombstoned into this one): fields, tags, contact points,
+    /// links and newer consent, with <c>record.merged</c>, in one append. Answers that event's payload (JSON); once per merged id.
+    /// </summary>
+    [Alias("AbsorbMerged")] Task<string> AbsorbMergedAsync(string mergedId, WriteOptions options);
+}
+
+/// <summary>The merge of one contact into another (key: <c>{tenant}/{mergedId}</c>), its progress in stream <c>merge/contact/{mergedId}</c>.</summary>
+[Alias("crm.IContactMergeGrain")]
+public interface IContactMergeGrain : IGrainWithStringKey
+{
+    /// <summary>Runs the merge into <paramref name="survivorId"/>, or finishes an interrupted one, or answers the finished one.</summary>
+    [Alias("Merge")] Task<MergeResult> MergeAsync(string survivorId, WriteOptions options);
+}
+
+/// <summary>Duplicate detection over a tenant's read model (key: tenant id); stateless.</summary>
+[Alias("crm.IDuplicateFinderGrain")]
+public interface IDuplicateFinderGrain : IGrainWithStringKey
+{
+    [Alias("Find")] Task<IReadOnlyList<DuplicateCandidate>> FindAsync(string type, string id);
+    [Alias("Scan")] Task<Page<DuplicatePair>> ScanAsync(string type, string? cursor, int limit);
 }
 
 [Alias("crm.ICaseGrain")]

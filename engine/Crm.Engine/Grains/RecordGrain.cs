@@ -96,6 +96,7 @@ internal abstract partial class RecordGrain(string type, IEventStore store, Tena
         ExecuteAsync(options, (batch, _) =>
         {
             if (!State.Exists) throw new RecordNotFoundException(type, Id);
+            if (State.MergedInto is { } survivor) throw new MergeRefusedException("id", $"The {type} '{Id}' was merged into '{survivor}' and cannot be restored.", survivor);
             if (State.Deleted) batch.Add(EventTypes.RecordRestored, new JsonObject());
         });
 
@@ -173,7 +174,7 @@ internal abstract partial class RecordGrain(string type, IEventStore store, Tena
             batch.Add(member ? EventTypes.SegmentEntered : EventTypes.SegmentLeft, new JsonObject { ["segmentId"] = segmentId });
         });
 
-    private void AddTimer(EventBatch batch, RecordTimer timer)
+    protected void AddTimer(EventBatch batch, RecordTimer timer)
     {
         var payload = RecordTimers.Validate(timer);
         if (!State.Timers.ContainsKey(timer.Name) && State.Timers.Count >= RecordTimers.MaxPerRecord)

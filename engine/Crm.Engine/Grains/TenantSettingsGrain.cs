@@ -122,6 +122,8 @@ internal sealed partial class TenantSettingsGrain(IEventStore store, TenantSetti
             if (change.Holidays.Any(d => d.Year is < 2000 or > 2199)) errors.Add(new FieldError("holidays", "dates must be between 2000 and 2199"));
         }
 
+        if (change.RequiredFields is not null) errors.AddRange(StageRequirements.Validate(change.RequiredFields, _settings));
+
         if (errors.Count > 0) throw new ValidationException(errors);
         return AppendAsync(EventTypes.GeneralSettingsChanged, TenantSettingsFold.Payload("change", change), options);
     }

@@ -65,6 +65,7 @@ public static class CrmEngineHostingExtensions
         services.AddSingleton<IEventStore>(sp => new NonOwningEventStore(sp.GetRequiredService<EventStoreLifetime>()));
         services.AddSingleton<Coordination.CoordinationRuntime>();
         services.AddSingleton<Coordination.ILogConsumer>(sp => new Activity.LastActivityRollup(sp.GetRequiredService<ICrmClient>()));
+        services.AddSingleton<Coordination.ILogConsumer>(sp => new Grains.MergeCompletion(sp.GetRequiredService<ICrmClient>()));
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Coordination.CoordinationRuntime>());
         services.AddSingleton<TenantSettingsProvider>();
         services.AddCrmRulesRuntime(options.Rules);

@@ -78,7 +78,17 @@ public static class TenantSettingsFold
         BusinessHours = c.BusinessHours ?? s.BusinessHours,
         ConsentPurposes = c.ConsentPurposes ?? s.ConsentPurposes,
         Holidays = c.Holidays is { } holidays ? [.. holidays.Distinct().Order()] : s.Holidays,
+        RequiredFields = c.RequiredFields is { } required ? Copy(required) : s.RequiredFields,
     };
+
+    // Concrete dictionaries and lists, so the settings serialise the same in every grain call.
+    private static Dictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>> Copy(
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>> rules) =>
+        rules.Where(r => r.Value is { Count: > 0 }).ToDictionary(
+            r => r.Key,
+            r => (IReadOnlyDictionary<string, IReadOnlyList<string>>)r.Value.Where(s => s.Value is { Count: > 0 })
+                .ToDictionary(s => s.Key, s => (IReadOnlyList<string>)[.. s.Value.Distinct()], StringComparer.Ordinal),
+            StringComparer.Ordinal);
 
     /// <summary>A settings event payload: <c>{ "name": value }</c> serialised with <see cref="Json"/>.</summary>
     public static string Payload<T>(string name, T value) =>

@@ -124,6 +124,9 @@ public interface IRecordReadModel
     /// <summary>The id of the record holding a unique key, or null.</summary>
     Task<string?> FindByUniqueKeyAsync(string tenant, UniqueClaim key, CancellationToken cancellationToken = default);
 
+    /// <summary>The streams (<c>{type}/{id}</c>) of the records that hold a link to <paramref name="targetStream"/>, in stream order, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<string>> LinkOwnersAsync(string tenant, string targetStream, int limit, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Events of the stream and of every stream whose record links to it (interactions, tasks, deals, cases),
     /// newest first, paged with an opaque cursor.

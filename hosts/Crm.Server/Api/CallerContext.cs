@@ -86,7 +86,8 @@ internal sealed class CallerContext
     {
         if (!RecordTypes.IsKnown(type)) return null;
         var record = includeDeleted ? await Crm.GetIncludingDeletedAsync(type, id) : await Crm.GetAsync(type, id);
-        return record is not null && AccessPolicy.CanSee(Principal, record) ? record : null;
+        // A merged record reads as the survivor; writes and links name records by their own id only.
+        return record is not null && record.Id == id && AccessPolicy.CanSee(Principal, record) ? record : null;
     }
 }
 

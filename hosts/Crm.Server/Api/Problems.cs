@@ -89,6 +89,8 @@ internal static class Problems
         RecordNotFoundException n => new(404, "not_found", "Not found", n.Message),
         ConcurrencyConflictException c => new(412, "conflict", "Version mismatch", c.Message, null, new JsonObject { ["currentVersion"] = c.ActualVersion }),
         DuplicateRecordException d => new(409, "duplicate", "Duplicate", d.Message, [new FieldError(d.Field, d.Message)], new JsonObject { ["existingId"] = d.ExistingId }),
+        MergeRefusedException m => new(409, "merge_refused", "Merge refused", m.Message, [new FieldError(m.Field, m.Message)],
+            m.MergedInto is null ? null : new JsonObject { ["mergedInto"] = m.MergedInto }),
         RecordExistsException e => new(409, "exists", "Already exists", e.Message),
         ApprovalNotPendingException a => new(409, "approval_not_pending", "No pending approval", a.Message, null,
             a.PendingRequestId is null ? null : new JsonObject { ["pendingRequestId"] = a.PendingRequestId }),

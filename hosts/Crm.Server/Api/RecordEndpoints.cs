@@ -36,7 +36,7 @@ internal static class RecordEndpoints
         g.MapPost("/", (HttpContext http, CallerContext rc) => CreateAsync(http, rc, resource, type)).WithName($"create-{type}").Accepts<JsonObject>("application/json");
         g.MapGet("/", (HttpContext http, CallerContext rc, string? q, string? filter, string? sort, int? limit, string? cursor, bool? includeDeleted, bool? total) =>
             ListAsync(http, rc, type, q, filter, sort, limit, cursor, includeDeleted, total)).WithName($"list-{type}");
-        g.MapGet("/{id}", (HttpContext http, CallerContext rc, string id, string? asOf) => GetAsync(http, rc, type, id, asOf)).WithName($"get-{type}");
+        g.MapGet("/{id}", (HttpContext http, CallerContext rc, string id, string? asOf) => GetAsync(http, rc, resource, type, id, asOf)).WithName($"get-{type}");
         g.MapPatch("/{id}", (HttpContext http, CallerContext rc, string id) => UpdateAsync(http, rc, type, id)).WithName($"update-{type}").Accepts<JsonObject>("application/merge-patch+json", "application/json");
         g.MapDelete("/{id}", (HttpContext http, CallerContext rc, string id) => DeleteAsync(http, rc, type, id)).WithName($"delete-{type}");
         g.MapPost("/{id}/restore", (HttpContext http, CallerContext rc, string id) => RestoreAsync(rc, type, id)).WithName($"restore-{type}");
@@ -134,11 +134,19 @@ internal static class RecordEndpoints
         return RecordJson.PageResult(page, total == true ? await rc.Crm.CountAsync(type, query) : null);
     }
 
-    private static async Task<IResult> GetAsync(HttpContext http, CallerContext rc, string type, string id, string? asOf)
+    private static async Task<IResult> GetAsync(HttpContext http, CallerContext rc, string resource, string type, string id, string? asOf)
     {
         var time = RecordJson.ParseTime(asOf, "asOf");
         var record = await rc.Crm.GetAsync(type, id, time);
         if (record is null || !AccessPolicy.CanSee(rc.Principal, record)) return Problems.NotFound(type, id);
+        if (record.Id != id)
+        {
+            // Merged into another record: a permanent redirect to the survivor (the tombstone's history stays at its own id).
+            var location = $"/api/v1/{resource}/{Uri.EscapeDataString(record.Id)}{http.Request.QueryString}";
+            http.Response.Headers.Location = location;
+            return Results.Json(new JsonObject { ["id"] = id, ["mergedInto"] = record.Id, ["location"] = location }, statusCode: StatusCodes.Status308PermanentRedirect);
+        }
+
         http.Response.Headers.ETag = RecordJson.ETag(record.Version);
         return RecordJson.Result(record);
     }
@@ -185,7 +193,8 @@ internal static class RecordEndpoints
 
     private static async Task<IResult> TimelineAsync(CallerContext rc, string type, string id, string? cursor, int? limit)
     {
-        if (await rc.VisibleAsync(type, id) is null) return Problems.NotFound(type, id);
+        // A merged (or deleted) record's timeline stays readable, like its history.
+        if (await rc.VisibleAsync(type, id, includeDeleted: true) is null) return Problems.NotFound(type, id);
         var page = await rc.Crm.GetTimelineAsync(type, id, cursor, limit ?? 50);
         // Linked records the caller may not see are left out of the timeline, events and all.
         var visible = new Dictionary<string, bool>(StringComparer.Ordinal);

@@ -53,6 +53,14 @@ internal static class RecordJson
         w.WriteEndObject();
     }
 
+    /// <summary>A record as a JSON object, in the shape <see cref="Write"/> gives it.</summary>
+    public static JsonObject ToJson(CrmRecord record)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer)) Write(w, record);
+        return JsonNode.Parse(buffer.ToArray())!.AsObject();
+    }
+
     private sealed class RecordsResult(IReadOnlyList<CrmRecord> records, string? next, bool single, int status, string? location, long? total = null) : IResult
     {
         private static readonly JsonWriterOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
