@@ -41,8 +41,8 @@ internal static class ImportCommand
             await using var target = await settings.OpenAsync(ct);
             var importer = new RecordImporter(target, parse.GetValue(parallel) ?? (settings.DataPath is null ? 16 : 64));
             var progress = new ImportProgress { TotalBytes = path.Length };
-            await using var stream = new FileStream(path.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-            var run = importer.ImportAsync(type, stream, parse.GetValue(map) ?? [], progress, ct);
+            var run = importer.ImportAsync(type, () => new FileStream(path.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan),
+                parse.GetValue(map) ?? [], progress, ct);
             var outcome = parse.GetValue(noProgress) || !app.Console.Profile.Capabilities.Interactive
                 ? await run
                 : await ImportProgressDisplay.ShowAsync(app.Console, $"Importing {path.Name}", progress, run);

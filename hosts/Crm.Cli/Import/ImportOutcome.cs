@@ -15,6 +15,9 @@ internal sealed record ImportOutcome
     public long Unchanged { get; init; }
     public long Rejected => Rejects.Count;
 
+    /// <summary>Rows merged into a later row of the same record (written once, with the last).</summary>
+    public long Merged { get; init; }
+
     /// <summary>Empty rows, skipped.</summary>
     public long Blank { get; init; }
     public IReadOnlyList<RejectedRow> Rejects { get; init; } = [];

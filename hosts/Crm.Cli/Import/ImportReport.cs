@@ -35,7 +35,7 @@ internal static class ImportReport
 
         var seconds = Math.Max(outcome.Elapsed.TotalSeconds, 0.001);
         console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-            $"Imported {type}s into {Markup.Escape(target)}: [green]created {outcome.Created}[/], [blue]updated {outcome.Updated}[/], unchanged {outcome.Unchanged}, " +
+            $"Imported {type}s into {Markup.Escape(target)}: [green]created {outcome.Created}[/], [blue]updated {outcome.Updated}[/], unchanged {outcome.Unchanged}, merged {outcome.Merged}, " +
             $"[red]rejected {outcome.Rejected}[/], blank {outcome.Blank} — {outcome.Rows} rows in {outcome.Elapsed.TotalSeconds:0.0} s ({outcome.Rows / seconds:N0} rows/s)"));
     }
 

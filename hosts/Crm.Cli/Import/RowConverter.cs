@@ -7,7 +7,11 @@ using Crm.Engine.Domain;
 namespace Crm.Cli.Import;
 
 /// <summary>A CSV row as a record: its fields, the id it is imported under, and the key that identifies it.</summary>
-internal sealed record ImportRow(long Line, string Id, string Key, JsonObject Fields);
+internal sealed record ImportRow(long Line, string Id, string Key, JsonObject Fields)
+{
+    /// <summary>Earlier lines of the file merged into this row (the same record).</summary>
+    public IReadOnlyList<long> MergedLines { get; init; } = [];
+}
 
 /// <summary>
 /// Turns CSV cells into record fields typed for the engine (numbers, booleans, lists), and picks the record's id from
