@@ -8,6 +8,15 @@ internal static class CliRun
     /// <summary>Runs the command; answers its exit code and everything it printed. CRM_URL/CRM_KEY come from <paramref name="environment"/> only.</summary>
     public static async Task<(int Exit, string Output)> RunAsync(params string[] args) => await RunWithAsync(null, args);
 
+    /// <summary>Runs the command on a console that says it is an interactive terminal (live displays render).</summary>
+    public static async Task<(int Exit, string Output)> RunInteractiveAsync(params string[] args)
+    {
+        var console = new TestConsole().Width(200).Interactive();
+        var app = new CliApp(console, _ => null);
+        var exit = await app.RunAsync(args, TestContext.Current.CancellationToken);
+        return (exit, console.Output);
+    }
+
     public static async Task<(int Exit, string Output)> RunWithAsync(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var console = new TestConsole().Width(400);

@@ -137,4 +137,21 @@ public sealed class ImportTests
         Assert.Contains("created 2, updated 0", dealOutput);
         Assert.Contains("created 0, updated 0, unchanged 2", againOutput);
     }
+
+    [Fact]
+    public async Task A_terminal_shows_a_progress_bar_with_rows_and_rate()
+    {
+        using var dir = new TempDirectory();
+        var csv = dir.File("contacts.csv");
+        await File.WriteAllTextAsync(csv, "email,last name\n" + string.Concat(Enumerable.Range(0, 300).Select(i => $"p{i}@example.com,Person {i}\n")), TestContext.Current.CancellationToken);
+
+        var (exit, output) = await CliRun.RunInteractiveAsync("import", "contacts", csv, "--data", dir.File("data"));
+
+        Assert.Equal(0, exit);
+        Assert.Contains("Importing contacts.csv", output);
+        Assert.Contains("100%", output);
+        Assert.Contains("300 rows", output);
+        Assert.Contains("/s", output);
+        Assert.Contains("created 300,", output);
+    }
 }
