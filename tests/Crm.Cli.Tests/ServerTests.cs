@@ -177,4 +177,30 @@ public sealed class ServerTests
         Assert.Contains("is not empty", fullOutput);
         Assert.Equal(["notes.txt"], Directory.GetFiles(occupied).Select(Path.GetFileName));
     }
+
+    [Fact]
+    public async Task Rule_backtest_of_a_saved_rule_runs_on_the_server()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await TestServer.StartAsync(dir.File("data"));
+        await server.Admin.Contacts.CreateAsync(new JsonObject { ["firstName"] = "Ada", ["tags"] = new JsonArray("vip") }, cancellationToken: TestContext.Current.CancellationToken);
+        await server.Admin.Contacts.CreateAsync(new JsonObject { ["firstName"] = "Bob" }, cancellationToken: TestContext.Current.CancellationToken);
+        var rule = new JsonObject
+        {
+            ["id"] = "vip-call",
+            ["enabled"] = false,
+            ["source"] = """export default { on: "contact.created", when: e => (e.after.tags ?? []).includes("vip"), then: (e, act) => act.addTag("call") };""",
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/rules") { Content = new StringContent(rule.ToJsonString(), System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new("Bearer", server.AdminKey);
+        (await server.Http.SendAsync(request, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+
+        var (exit, output) = await CliRun.RunAsync("rules", "backtest", "vip-call", "--url", server.Url, "--key", server.AdminKey);
+        var (missingExit, missingOutput) = await CliRun.RunAsync("rules", "backtest", "no-such-rule", "--url", server.Url, "--key", server.AdminKey);
+
+        Assert.Equal(0, exit);
+        Assert.Matches(@"│ vip-call\s+│ 1\s+│ 2\s+│ 1\s+│ 1\s+│ addTag: 1", output);
+        Assert.Equal(CliApp.Failed, missingExit);
+        Assert.Contains("The server refused", missingOutput);
+    }
 }
