@@ -59,7 +59,10 @@ internal sealed class CliApp
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
         var output = new ConsoleWriter(Console);
-        return await Root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = output }, cancellationToken);
+        var parse = Root.Parse(args);
+        var exit = await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = output }, cancellationToken);
+        // A command line that does not parse has been answered with its errors and the help: it could not run as asked.
+        return parse.Errors.Count > 0 ? Refused : exit;
     }
 
     /// <summary>Where the command works: a data directory when <c>--data</c> is given, otherwise the server of <c>--url</c>/<c>CRM_URL</c>.</summary>
@@ -133,17 +136,18 @@ internal sealed class CliApp
 /// <summary>The command line asks for something that cannot be done (e.g. keys on a data directory).</summary>
 internal sealed class CliUsageException(string message) : Exception(message);
 
-/// <summary>System.CommandLine's help and parse errors, written to the same console as everything else.</summary>
+/// <summary>System.CommandLine's help and parse errors, written as they are to the same output as everything else.</summary>
 internal sealed class ConsoleWriter(IAnsiConsole console) : TextWriter
 {
-    public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+    private TextWriter Out => console.Profile.Out.Writer;
 
-    public override void Write(char value) => console.Write(new Text(value.ToString()));
+    public override System.Text.Encoding Encoding => Out.Encoding;
 
-    public override void Write(string? value)
-    {
-        if (value is not null) console.Write(new Text(value));
-    }
+    public override void Write(char value) => Out.Write(value);
 
-    public override void WriteLine(string? value) => console.WriteLine(value ?? "");
+    public override void Write(string? value) => Out.Write(value);
+
+    public override void WriteLine(string? value) => Out.WriteLine(value);
+
+    public override void Flush() => Out.Flush();
 }

@@ -154,4 +154,14 @@ public sealed class ImportTests
         Assert.Contains("/s", output);
         Assert.Contains("created 300,", output);
     }
+
+    [Fact]
+    public async Task An_unknown_record_type_is_refused_with_the_ones_there_are()
+    {
+        var (exit, output) = await CliRun.RunAsync("import", "pets", "pets.csv", "--data", "unused");
+
+        Assert.Equal(CliApp.Refused, exit);
+        Assert.Contains("Argument 'pets' not recognized", output);
+        Assert.Contains("'contacts'", output);
+    }
 }
