@@ -164,4 +164,20 @@ public sealed class ImportTests
         Assert.Contains("Argument 'pets' not recognized", output);
         Assert.Contains("'contacts'", output);
     }
+
+    [Fact]
+    public async Task A_semicolon_separated_spreadsheet_export_is_read_as_such()
+    {
+        using var dir = new TempDirectory();
+        var csv = dir.File("excel.csv");
+        await File.WriteAllTextAsync(csv, "Vorname;Nachname;E-Mail;Firma\r\nJürgen;Weiß;juergen@example.de;\"Müller; Söhne\"\r\n", TestContext.Current.CancellationToken);
+
+        var (exit, output) = await CliRun.RunAsync("import", "contacts", csv, "--data", dir.File("data"), "--map", "Vorname=firstName", "--map", "Nachname=lastName", "--map", "Firma=company");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("created 1, updated 0", output);
+        await using var engine = await EmbeddedTarget.StartAsync(dir.File("data"), "default", TestContext.Current.CancellationToken);
+        var jurgen = await engine.Client.FindAsync(RecordTypes.Contact, "email", "juergen@example.de");
+        Assert.Equal(("Jürgen", "Weiß", "Müller; Söhne"), (jurgen!.GetString("firstName"), jurgen.GetString("lastName"), jurgen.GetString("company")));
+    }
 }
