@@ -93,8 +93,14 @@ internal sealed record BenchmarkOptions
     /// <summary>E-mails of (j), through the engine and raw, each.</summary>
     public int EmailMessages { get; init; } = 3_000;
 
-    /// <summary>Benchmarks to run, of a, b, c, d, e, f, g, h, i, j.</summary>
-    public string Only { get; init; } = "abcdefghij";
+    /// <summary>Contacts (k) imports with the crm CLI from a CSV file, and raw SQLite inserts beside it.</summary>
+    public int ImportContacts { get; init; } = 1_000_000;
+
+    /// <summary>Searches (k) runs over the imported contacts.</summary>
+    public int ImportSearches { get; init; } = 2_000;
+
+    /// <summary>Benchmarks to run, of a, b, c, d, e, f, g, h, i, j, k.</summary>
+    public string Only { get; init; } = "abcdefghijk";
 
     public bool Runs(char benchmark) => Only.Contains(benchmark, StringComparison.Ordinal);
 
@@ -120,6 +126,8 @@ internal sealed record BenchmarkOptions
         EmailMessages = 300,
         ClusterWarmUp = 300,
         RawPostgreSqlRows = 3_000,
+        ImportContacts = 20_000,
+        ImportSearches = 400,
     };
 
     public static BenchmarkOptions Parse(string[] args)
@@ -144,13 +152,13 @@ internal sealed record BenchmarkOptions
             {
                 options = options with { RestClients = clients };
             }
-            else if (arg.StartsWith("--only=", StringComparison.Ordinal) && arg.Length > 7 && arg[7..].All(c => c is 'a' or 'b' or 'c' or 'd' or 'e' or 'f' or 'g' or 'h' or 'i' or 'j' or ','))
+            else if (arg.StartsWith("--only=", StringComparison.Ordinal) && arg.Length > 7 && arg[7..].All(c => c is 'a' or 'b' or 'c' or 'd' or 'e' or 'f' or 'g' or 'h' or 'i' or 'j' or 'k' or ','))
             {
                 options = options with { Only = arg[7..] };
             }
             else
             {
-                throw new ArgumentException($"Unknown argument '{arg}'. Usage: [--quick] [--no-diagnostics] [--only=a,b,c,d,e,f,g,h] [--in-flight=512] [--clients=64]");
+                throw new ArgumentException($"Unknown argument '{arg}'. Usage: [--quick] [--no-diagnostics] [--only=a,b,c,d,e,f,g,h,i,j,k] [--in-flight=512] [--clients=64]");
             }
         }
 

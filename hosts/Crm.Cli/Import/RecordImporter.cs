@@ -1,0 +1,253 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Crm.Cli.Targets;
+using Crm.Engine;
+
+namespace Crm.Cli.Import;
+
+/// <summary>
+/// Imports a CSV file through the engine's normal write path (validation, normalisation, rules, one append per record),
+/// many records at a time so the store's group commit batches them. Rows of one identity (the same email, say) are
+/// merged first — later rows win — so each record is written once per run, and a re-run writes nothing that is already
+/// there. A row the engine refuses is reported with its line and reasons and never stops the others.
+/// </summary>
+internal sealed class RecordImporter(ICrmTarget target, int parallelism)
+{
+    private static readonly TimeSpan ReleaseEvery = TimeSpan.FromSeconds(2);
+
+    /// <summary>Imports the file <paramref name="open"/> opens (it is read twice) as records of <paramref name="type"/>; <paramref name="map"/> holds <c>Header=field</c> pairs.</summary>
+    public async Task<ImportOutcome> ImportAsync(string type, Func<Stream> open, IReadOnlyList<string> map, ImportProgress progress,
+        CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var customFields = await target.CustomFieldsAsync(type, cancellationToken);
+        var repeats = CountRepeats(type, open, map, customFields, cancellationToken);
+
+        using var rows = new CsvRows(open());
+        var columns = ColumnMap.Build(type, rows.Headers, map, customFields);
+        var rejects = new ConcurrentBag<RejectedRow>();
+        var pending = new Dictionary<UInt128, (ImportRow Row, List<long> Lines)>();
+        long created = 0, updated = 0, unchanged = 0, blank = 0, merged = 0, total = 0;
+        var lanes = Enumerable.Range(0, Math.Max(1, parallelism))
+            .Select(_ => Channel.CreateBounded<(ImportRow Row, IReadOnlyList<string> Cells)>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true }))
+            .ToArray();
+        using var release = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var releasing = ReleaseIdleAsync(release.Token);
+        var workers = lanes.Select(lane => Task.Run(async () =>
+        {
+            await foreach (var (row, cells) in lane.Reader.ReadAllAsync(cancellationToken))
+            {
+                try
+                {
+                    switch (await WriteAsync(type, row, cancellationToken))
+                    {
+                        case RowResult.Created: Interlocked.Increment(ref created); break;
+                        case RowResult.Updated: Interlocked.Increment(ref updated); break;
+                        default: Interlocked.Increment(ref unchanged); break;
+                    }
+                }
+                catch (TargetWriteException ex)
+                {
+                    rejects.Add(new RejectedRow(row.Line, Reason(string.Join("; ", ex.Reasons), row), cells));
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    rejects.Add(new RejectedRow(row.Line, Reason(ex.Message, row), cells));
+                }
+
+                progress.Done();
+            }
+        }, cancellationToken)).ToArray();
+
+        try
+        {
+            foreach (var csv in rows.Read())
+            {
+                total++;
+                progress.Read(rows.BytesRead);
+                var (row, problem) = Prepare(type, columns, csv);
+                if (row is null)
+                {
+                    if (problem is null) blank++;
+                    else rejects.Add(new RejectedRow(csv.Line, problem, csv.Cells));
+                    progress.Done();
+                    continue;
+                }
+
+                var hash = Hash(row.Id);
+                if (repeats.TryGetValue(hash, out var left))
+                {
+                    // Rows of one record are merged (later values win) and written once, with the last of them.
+                    if (pending.Remove(hash, out var earlier))
+                    {
+                        earlier.Lines.Add(earlier.Row.Line);
+                        row = row with { Fields = Merge(earlier.Row.Fields, row.Fields), MergedLines = earlier.Lines };
+                        merged++;
+                    }
+
+                    if (left > 1)
+                    {
+                        repeats[hash] = left - 1;
+                        pending[hash] = (row, row.MergedLines as List<long> ?? []);
+                        progress.Done();
+                        continue;
+                    }
+
+                    repeats.Remove(hash);
+                }
+
+                var lane = lanes[(int)(hash % (uint)lanes.Length)];
+                await lane.Writer.WriteAsync((row, csv.Cells), cancellationToken);
+            }
+        }
+        finally
+        {
+            foreach (var lane in lanes) lane.Writer.TryComplete();
+            await Task.WhenAll(workers);
+            await release.CancelAsync();
+            await releasing;
+        }
+
+        return new ImportOutcome
+        {
+            Rows = total,
+            Created = created,
+            Updated = updated,
+            Unchanged = unchanged,
+            Merged = merged,
+            Blank = blank,
+            Rejects = [.. rejects.OrderBy(r => r.Line)],
+            IgnoredColumns = columns.Ignored,
+            Columns = columns.Columns,
+            Headers = rows.Headers,
+            Elapsed = clock.Elapsed,
+        };
+    }
+
+    private enum RowResult { Created, Updated, Unchanged }
+
+    /// <summary>A usable row, or null with the reason it is rejected (null for a blank row).</summary>
+    private static (ImportRow? Row, string? Problem) Prepare(string type, ColumnMap columns, CsvRow csv)
+    {
+        if (csv.Problem is not null) return (null, csv.Problem);
+        if (csv.IsBlank) return (null, null);
+        try
+        {
+            var fields = RowConverter.Fields(columns, csv.Cells);
+            var (id, key) = RowConverter.Identity(type, fields);
+            return (new ImportRow(csv.Line, id, key, fields), null);
+        }
+        catch (ValidationException ex)
+        {
+            return (null, string.Join("; ", ex.Errors.Select(e => $"{e.Field}: {e.Message}")));
+        }
+    }
+
+    /// <summary>First pass: which records have more than one row in the file, and how many.</summary>
+    private static Dictionary<UInt128, int> CountRepeats(string type, Func<Stream> open, IReadOnlyList<string> map,
+        IReadOnlyList<(string Name, string Type)> customFields, CancellationToken cancellationToken)
+    {
+        using var rows = new CsvRows(open());
+        var columns = ColumnMap.Build(type, rows.Headers, map, customFields);
+        if (columns.Columns.Count == 0)
+        {
+            throw new ImportSetupException($"No column of the file maps to a {type} field (columns: {string.Join(", ", rows.Headers)}). Name them with --map \"Header=field\".");
+        }
+
+        var counts = new Dictionary<UInt128, int>();
+        foreach (var csv in rows.Read())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (Prepare(type, columns, csv).Row is not { } row) continue;
+            ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, Hash(row.Id), out _);
+            count++;
+        }
+
+        foreach (var (hash, count) in counts)
+        {
+            if (count == 1) counts.Remove(hash);
+        }
+
+        return counts;
+    }
+
+    private static UInt128 Hash(string id)
+    {
+        Span<byte> digest = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(id), digest);
+        return MemoryMarshal.Read<UInt128>(digest);
+    }
+
+    private static JsonObject Merge(JsonObject earlier, JsonObject later)
+    {
+        var result = (JsonObject)earlier.DeepClone();
+        foreach (var (name, value) in later)
+        {
+            if (name == "custom" && value is JsonObject custom && result["custom"] is JsonObject existing)
+            {
+                foreach (var (field, v) in custom) existing[field] = v?.DeepClone();
+            }
+            else
+            {
+                result[name] = value?.DeepClone();
+            }
+        }
+
+        return result;
+    }
+
+    private static string Reason(string reason, ImportRow row) =>
+        row.MergedLines.Count == 0 ? reason : $"{reason} (merged with line {string.Join(", ", row.MergedLines)})";
+
+    private async Task<RowResult> WriteAsync(string type, ImportRow row, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await target.CreateAsync(type, row.Id, row.Fields, cancellationToken);
+            return RowResult.Created;
+        }
+        catch (TargetWriteException ex) when (ex.Code == "exists")
+        {
+            return await UpdateAsync(type, row.Id, row.Fields, cancellationToken);
+        }
+        catch (TargetWriteException ex) when (ex.Code == "duplicate" && ex.ExistingId is { } holder)
+        {
+            // Another record holds the email or external id: that record is the one this row describes.
+            return await UpdateAsync(type, holder, row.Fields, cancellationToken);
+        }
+    }
+
+    private async Task<RowResult> UpdateAsync(string type, string id, JsonObject fields, CancellationToken cancellationToken)
+    {
+        var existing = await target.GetAsync(type, id, cancellationToken)
+            ?? throw new TargetWriteException("not_found", $"The {type} {id} vanished during the import.", [$"the {type} {id} vanished during the import"]);
+        if (existing.Deleted)
+        {
+            throw new TargetWriteException("deleted", $"matches the deleted {type} {id}", [$"matches the deleted {type} {id}; restore it first to import into it"]);
+        }
+
+        var after = await target.UpdateAsync(type, id, fields, cancellationToken);
+        return after.Version == existing.Version ? RowResult.Unchanged : RowResult.Updated;
+    }
+
+    private async Task ReleaseIdleAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(ReleaseEvery);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                await target.ReleaseIdleRecordsAsync(cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The import is over.
+        }
+    }
+}
