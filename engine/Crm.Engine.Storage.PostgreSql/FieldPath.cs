@@ -10,8 +10,8 @@ internal static partial class FieldPath
 {
     private const int MaxLength = 200;
 
-    /// <summary>The jsonb value of the field in a record row aliased <c>r</c>; SQL NULL when the field is missing.</summary>
-    public static string Extract(string field) => $"(r.data #> {PathLiteral(field)})";
+    /// <summary>The jsonb value of the field in the record row aliased <paramref name="alias"/>; SQL NULL when the field is missing.</summary>
+    public static string Extract(string field, string alias = "r") => $"({alias}.data #> {PathLiteral(field)})";
 
     /// <summary>The field's jsonb path as an SQL text-array literal, e.g. <c>'{custom,region}'</c>.</summary>
     public static string PathLiteral(string field)

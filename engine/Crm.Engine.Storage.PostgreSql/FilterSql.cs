@@ -14,11 +14,22 @@ namespace Crm.Engine.Storage.PostgreSql;
 internal sealed class FilterSql : FilterSqlWriter
 {
     private readonly SqlParameters _parameters;
+    private readonly string _schema;
 
-    private FilterSql(SqlParameters parameters)
-        : base("true", "false") => _parameters = parameters;
+    private FilterSql(SqlParameters parameters, string schema)
+        : base("true", "false")
+    {
+        _parameters = parameters;
+        _schema = schema;
+    }
 
-    public static void Append(StringBuilder sql, Filter filter, SqlParameters parameters) => new FilterSql(parameters).Append(sql, filter);
+    public static void Append(StringBuilder sql, Filter filter, SqlParameters parameters, string schema) => new FilterSql(parameters, schema).Append(sql, filter);
+
+    protected override string RecordsTable => _schema + ".records";
+
+    protected override string TextField(string alias, string field) => $"({alias}.data ->> '{field}')";
+
+    protected override string Live(string alias) => "NOT " + alias + ".deleted";
 
     protected override string AddColumnValue(object value) => value switch
     {
@@ -42,7 +53,7 @@ internal sealed class FilterSql : FilterSqlWriter
     protected override void AppendFieldComparison(StringBuilder sql, Comparison comparison)
     {
         var field = comparison.Field;
-        var x = FieldPath.Extract(field);
+        var x = FieldPath.Extract(field, Alias);
         switch (comparison.Operator)
         {
             case FilterOperator.Eq:

@@ -58,7 +58,7 @@ internal static class RecordQuerySql
         if (query.Filter is not null)
         {
             sql.Append(" AND ");
-            FilterSql.Append(sql, query.Filter, parameters);
+            FilterSql.Append(sql, query.Filter, parameters, schema);
         }
 
         if (count)

@@ -17,6 +17,12 @@ internal sealed class FilterSql : FilterSqlWriter
 
     public static void Append(StringBuilder sql, Filter filter, SqlParameters parameters) => new FilterSql(parameters).Append(sql, filter);
 
+    protected override string RecordsTable => "records";
+
+    protected override string TextField(string alias, string field) => $"json_extract({alias}.data, {FieldPath.JsonPath(field)})";
+
+    protected override string Live(string alias) => alias + ".deleted = 0";
+
     protected override string AddColumnValue(object value) => _parameters.Add(value);
 
     /// <summary>Always a double: the conditional widens an integer.</summary>
@@ -32,7 +38,7 @@ internal sealed class FilterSql : FilterSqlWriter
     {
         var field = comparison.Field;
         var path = FieldPath.JsonPath(field);
-        var x = $"json_extract(r.data, {path})";
+        var x = $"json_extract({Alias}.data, {path})";
         switch (comparison.Operator)
         {
             case FilterOperator.Eq:
@@ -83,14 +89,14 @@ internal sealed class FilterSql : FilterSqlWriter
             case string text:
                 // Case-insensitive: an array holds the value as an element, a string holds it as a substring.
                 var needle = _parameters.Add(text.ToLowerInvariant());
-                sql.Append("(CASE json_type(r.data, ").Append(path).Append(')')
-                    .Append(" WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(r.data, ").Append(path).Append(") j WHERE lower(j.value) = ").Append(needle).Append(')')
+                sql.Append("(CASE json_type(").Append(Alias).Append(".data, ").Append(path).Append(')')
+                    .Append(" WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(").Append(Alias).Append(".data, ").Append(path).Append(") j WHERE lower(j.value) = ").Append(needle).Append(')')
                     .Append(" WHEN 'text' THEN instr(lower(").Append(x).Append("), ").Append(needle).Append(") > 0")
                     .Append(" ELSE 0 END)");
                 break;
             case long or double:
-                sql.Append("(CASE json_type(r.data, ").Append(path).Append(')')
-                    .Append(" WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(r.data, ").Append(path).Append(") j WHERE j.value = ").Append(_parameters.Add(value)).Append(')')
+                sql.Append("(CASE json_type(").Append(Alias).Append(".data, ").Append(path).Append(')')
+                    .Append(" WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(").Append(Alias).Append(".data, ").Append(path).Append(") j WHERE j.value = ").Append(_parameters.Add(value)).Append(')')
                     .Append(" ELSE 0 END)");
                 break;
             default:

@@ -279,6 +279,29 @@ public abstract partial class EventStoreContractTests
     }
 
     [Fact]
+    public async Task Fields_of_the_linked_account_filter_contacts_and_a_contact_without_one_has_them_missing()
+    {
+        var store = await NewStoreAsync();
+        await SaveAsync(store, Row(RecordTypes.Account, "soft", new JsonObject { ["name"] = "Soft", ["industry"] = "Software", ["size"] = 500 }));
+        await SaveAsync(store, Row(RecordTypes.Account, "shop", new JsonObject { ["name"] = "Shop", ["industry"] = "Retail", ["size"] = 20 }));
+        await SaveAsync(store, Row(RecordTypes.Account, "gone", new JsonObject { ["name"] = "Gone", ["industry"] = "Software" }));
+        await SaveAsync(store, Row(RecordTypes.Account, "gone", new JsonObject { ["name"] = "Gone", ["industry"] = "Software" }, deleted: true, version: 2), expectedVersion: 1);
+        await SaveAsync(store, Row(RecordTypes.Contact, "ann", new JsonObject { ["firstName"] = "Ann", ["accountId"] = "soft" }));
+        await SaveAsync(store, Row(RecordTypes.Contact, "ben", new JsonObject { ["firstName"] = "Ben", ["accountId"] = "shop" }));
+        await SaveAsync(store, Row(RecordTypes.Contact, "cat", new JsonObject { ["firstName"] = "Cat" }));
+        await SaveAsync(store, Row(RecordTypes.Contact, "dan", new JsonObject { ["firstName"] = "Dan", ["accountId"] = "gone" }));
+        await SaveAsync(store, Row(RecordTypes.Contact, "eve", new JsonObject { ["firstName"] = "Eve", ["accountId"] = "soft" }));
+
+        Assert.Equal(["ann", "eve"], (await WhereAsync(store, Filter.Eq("account.industry", "Software"))).Order());
+        Assert.Equal(["ben", "cat", "dan"], (await WhereAsync(store, Filter.Compare("account.industry", FilterOperator.Ne, "Software"))).Order());
+        Assert.Equal(["ben", "cat", "dan"], (await WhereAsync(store, !Filter.Eq("account.industry", "Software"))).Order());
+        Assert.Equal(["cat", "dan"], (await WhereAsync(store, Filter.Eq("account.industry", null))).Order());
+        Assert.Equal(["ann", "eve"], (await WhereAsync(store, Filter.Compare("account.size", FilterOperator.Gt, 100) & Filter.Compare("account.name", FilterOperator.StartsWith, "so"))).Order());
+        Assert.Equal(["ann", "ben", "eve"], (await WhereAsync(store, Filter.Compare("account.id", FilterOperator.Exists, null) | Filter.Eq("account.id", "shop"))).Order());
+        await Assert.ThrowsAsync<ArgumentException>(() => WhereAsync(store, Filter.Eq("account.account.industry", "x")));
+    }
+
+    [Fact]
     public async Task Count_counts_what_a_query_selects_whatever_its_page_size_and_cursor()
     {
         var store = await NewStoreAsync();

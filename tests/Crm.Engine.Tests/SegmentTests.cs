@@ -112,6 +112,29 @@ public sealed class SegmentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_segment_can_read_the_linked_accounts_fields_and_follows_changes_to_the_account()
+    {
+        var crm = NewTenant();
+        var soft = await crm.CreateAsync(RecordTypes.Account, new JsonObject { ["name"] = "Soft", ["industry"] = "Software" });
+        var shop = await crm.CreateAsync(RecordTypes.Account, new JsonObject { ["name"] = "Shop", ["industry"] = "Retail" });
+        await crm.CreateAsync(RecordTypes.Contact, new JsonObject { ["firstName"] = "Ada", ["accountId"] = soft.Id });
+        var bob = await crm.CreateAsync(RecordTypes.Contact, new JsonObject { ["firstName"] = "Bob", ["accountId"] = shop.Id });
+        var segment = await crm.CreateAsync(RecordTypes.Segment, new JsonObject
+        {
+            ["name"] = "People at software companies", ["recordType"] = "contact", ["filter"] = "account.industry eq \"Software\"",
+        });
+        await MembersBecomeAsync(crm, segment.Id, "Ada");
+
+        // The account changes, not the contact: its contacts are checked again.
+        await crm.UpdateAsync(RecordTypes.Account, shop.Id, new JsonObject { ["industry"] = "Software" });
+        await MembersBecomeAsync(crm, segment.Id, "Ada", "Bob");
+        await crm.UpdateAsync(RecordTypes.Account, soft.Id, new JsonObject { ["industry"] = "Consulting" });
+        await MembersBecomeAsync(crm, segment.Id, "Bob");
+        await crm.UpdateAsync(RecordTypes.Contact, bob.Id, new JsonObject { ["accountId"] = soft.Id });
+        await MembersBecomeAsync(crm, segment.Id);
+    }
+
+    [Fact]
     public async Task Entering_a_segment_triggers_rules()
     {
         var crm = NewTenant();

@@ -22,6 +22,9 @@ internal sealed class SegmentCatalog(ICrmClient crm)
         return [.. all.Where(s => s.RecordType == type)];
     }
 
+    /// <summary>All the tenant's live segments.</summary>
+    public Task<IReadOnlyList<SegmentDefinition>> AllOfTenantAsync(string tenant, CancellationToken cancellationToken) => AllAsync(tenant, cancellationToken);
+
     /// <summary>Drops what is known of the tenant's segments; the next question reads them again.</summary>
     public void Forget(string tenant) => _tenants.TryRemove(tenant, out _);
 

@@ -21,8 +21,26 @@ internal sealed partial class SegmentEvaluator(
 
     private const int PageSize = 500;
 
+    /// <summary>Brings the membership of the records linked to an account up to date, for segments reading the account's fields.</summary>
+    public async Task CheckLinkedToAccountAsync(OutboxEntry entry, string accountId, CancellationToken cancellationToken)
+    {
+        var client = crm.ForTenant(entry.Tenant);
+        foreach (var type in RecordSchema.SegmentRecordTypes.Where(t => t != RecordTypes.Account))
+        {
+            if (!(await catalog.OfTypeAsync(entry.Tenant, type, cancellationToken)).Any(ReadsAccount)) continue;
+            var linked = new RecordQuery { Filter = Filter.Eq("accountId", accountId) };
+            await foreach (var record in AllAsync(client, type, linked, cancellationToken))
+            {
+                await CheckRecordAsync(entry, type, record.Id, cancellationToken, keyPrefix: $"{entry.EffectKey}/{type}/{record.Id}");
+            }
+        }
+    }
+
+    /// <summary>Whether a segment's filter reads fields of the linked account (<c>account.industry</c>).</summary>
+    public static bool ReadsAccount(SegmentDefinition segment) => segment.Filter.Contains(Storage.FilterSqlWriter.AccountPrefix, StringComparison.Ordinal);
+
     /// <summary>Brings one record's membership of every segment of its type up to date.</summary>
-    public async Task CheckRecordAsync(OutboxEntry entry, string type, string id, CancellationToken cancellationToken)
+    public async Task CheckRecordAsync(OutboxEntry entry, string type, string id, CancellationToken cancellationToken, string? keyPrefix = null)
     {
         var client = crm.ForTenant(entry.Tenant);
         var record = await client.GetIncludingDeletedAsync(type, id, cancellationToken: cancellationToken);
@@ -34,7 +52,7 @@ internal sealed partial class SegmentEvaluator(
             var member = !record.Deleted && await MatchesAsync(client, segment, record.Id, now, cancellationToken);
             if (member != current.Contains(segment.Id))
             {
-                await SetAsync(entry, type, record.Id, segment.Id, member, entry.EffectKey + "/" + segment.Id);
+                await SetAsync(entry, type, record.Id, segment.Id, member, (keyPrefix ?? entry.EffectKey) + "/" + segment.Id);
             }
         }
     }

@@ -17,6 +17,7 @@ internal sealed class SegmentMembership(SegmentEvaluator evaluator, SegmentCatal
     public const string SubscriptionName = "crm.segments";
     private const string CheckKind = "segment.check";
     private const string EvaluateKind = "segment.evaluate";
+    private const string AccountKind = "segment.account";
     private static readonly string SegmentStreams = RecordTypes.Segment + "/";
 
     public string Name => SubscriptionName;
@@ -38,6 +39,13 @@ internal sealed class SegmentMembership(SegmentEvaluator evaluator, SegmentCatal
             var slash = e.StreamId.IndexOf('/');
             if (slash <= 0 || EventTypes.IsSegmentEvent(e.Type) || EventTypes.IsTimerEvent(e.Type)) continue;
             var type = e.StreamId[..slash];
+            if (type == RecordTypes.Account && decided.Add((AccountKind, e.Tenant, e.StreamId))
+                && (await catalog.AllOfTenantAsync(e.Tenant, cancellationToken)).Any(SegmentEvaluator.ReadsAccount))
+            {
+                // Segments of contacts, deals or cases that read this account's fields.
+                outbox.Add(Row(e, AccountKind, new JsonObject { ["accountId"] = e.StreamId[(slash + 1)..] }, "account"));
+            }
+
             if (!RecordSchema.SegmentRecordTypes.Contains(type) || !decided.Add((CheckKind, e.Tenant, e.StreamId))) continue;
             // Most tenants have no segment of most types: no row, no work.
             if ((await catalog.OfTypeAsync(e.Tenant, type, cancellationToken)).Count == 0) continue;
@@ -51,9 +59,12 @@ internal sealed class SegmentMembership(SegmentEvaluator evaluator, SegmentCatal
     public string? OrderingKey(OutboxEntry entry)
     {
         var payload = JsonNode.Parse(entry.PayloadJson)!;
-        return entry.Kind == EvaluateKind
-            ? entry.Tenant + "/" + SegmentStreams + (string?)payload["segmentId"]
-            : entry.Tenant + "/" + (string?)payload["type"] + "/" + (string?)payload["id"];
+        return entry.Kind switch
+        {
+            EvaluateKind => entry.Tenant + "/" + SegmentStreams + (string?)payload["segmentId"],
+            AccountKind => entry.Tenant + "/account-links/" + (string?)payload["accountId"],
+            _ => entry.Tenant + "/" + (string?)payload["type"] + "/" + (string?)payload["id"],
+        };
     }
 
     public Task ExecuteAsync(OutboxEntry entry, CancellationToken cancellationToken)
@@ -63,6 +74,7 @@ internal sealed class SegmentMembership(SegmentEvaluator evaluator, SegmentCatal
         {
             CheckKind => evaluator.CheckRecordAsync(entry, (string)payload["type"]!, (string)payload["id"]!, cancellationToken),
             EvaluateKind => evaluator.EvaluateSegmentAsync(entry, (string)payload["segmentId"]!, cancellationToken),
+            AccountKind => evaluator.CheckLinkedToAccountAsync(entry, (string)payload["accountId"]!, cancellationToken),
             _ => Task.CompletedTask,
         };
     }
@@ -75,9 +87,9 @@ internal sealed class SegmentMembership(SegmentEvaluator evaluator, SegmentCatal
         _ => false,
     };
 
-    private static OutboxMessage Row(CrmEvent e, string kind, JsonObject payload) => new()
+    private static OutboxMessage Row(CrmEvent e, string kind, JsonObject payload, string? keySuffix = null) => new()
     {
-        Key = e.EventId.ToString("N"),
+        Key = keySuffix is null ? e.EventId.ToString("N") : e.EventId.ToString("N") + "-" + keySuffix,
         Kind = kind,
         Tenant = e.Tenant,
         SourceEventId = e.EventId,

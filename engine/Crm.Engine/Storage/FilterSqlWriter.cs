@@ -32,6 +32,21 @@ internal abstract class FilterSqlWriter
     /// <summary>The dialect's literal for true.</summary>
     protected string True { get; }
 
+    /// <summary>The alias of the record row the comparison being written reads: <c>r</c>, or the linked account's row.</summary>
+    protected string Alias { get; private set; } = "r";
+
+    /// <summary>The records table as the statement names it.</summary>
+    protected abstract string RecordsTable { get; }
+
+    /// <summary>A top-level string field of the JSON of the row aliased <paramref name="alias"/>, as SQL text (NULL when missing).</summary>
+    protected abstract string TextField(string alias, string field);
+
+    /// <summary>The condition that the row aliased <paramref name="alias"/> is not deleted.</summary>
+    protected abstract string Live(string alias);
+
+    /// <summary>The prefix of fields read from the record's linked account (its <c>accountId</c>): <c>account.industry</c>.</summary>
+    public const string AccountPrefix = "account.";
+
     /// <summary>The dialect's literal for false.</summary>
     protected string False { get; }
 
@@ -89,10 +104,13 @@ internal abstract class FilterSqlWriter
                 Append(sql, not.Inner ?? throw new ArgumentException("A 'not' filter needs an inner filter.", nameof(filter)), depth + 1);
                 sql.Append(')');
                 break;
+            case Comparison comparison when comparison.Field is { } linked && linked.StartsWith(AccountPrefix, StringComparison.Ordinal):
+                AppendLinkedAccount(sql, comparison with { Field = linked[AccountPrefix.Length..] });
+                break;
             case Comparison comparison:
                 if (TryColumn(comparison.Field, out var column, out var kind))
                 {
-                    AppendColumnComparison(sql, comparison, column, kind);
+                    AppendColumnComparison(sql, comparison, Alias == "r" ? column : Alias + column[1..], kind);
                 }
                 else
                 {
@@ -103,6 +121,48 @@ internal abstract class FilterSqlWriter
             default:
                 throw new ArgumentException($"Unsupported filter '{filter?.GetType().Name ?? "null"}'.", nameof(filter));
         }
+    }
+
+    /// <summary>
+    /// A comparison with a field of the record's linked account (the live account its <c>accountId</c> names). A record
+    /// without one is treated as having the field missing, so <c>not</c> stays the exact complement.
+    /// </summary>
+    private void AppendLinkedAccount(StringBuilder sql, Comparison inner)
+    {
+        if (Alias != "r" || inner.Field.StartsWith(AccountPrefix, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Field 'account.{inner.Field}': a linked account's own links cannot be followed.", nameof(inner));
+        }
+
+        var account = $"FROM {RecordsTable} la WHERE la.tenant = r.tenant AND la.type = 'account' AND la.id = {TextField("r", "accountId")} AND {Live("la")}";
+        sql.Append("(EXISTS (SELECT 1 ").Append(account).Append(" AND ");
+        Alias = "la";
+        try
+        {
+            Append(sql, inner, 0);
+        }
+        finally
+        {
+            Alias = "r";
+        }
+
+        sql.Append(')');
+        if (MatchesMissing(inner)) sql.Append(" OR NOT EXISTS (SELECT 1 ").Append(account).Append(')');
+        sql.Append(')');
+    }
+
+    /// <summary>Whether the comparison holds for a field that is missing: <c>eq null</c>, <c>ne</c> a value, <c>in</c> a list holding null.</summary>
+    private static bool MatchesMissing(Comparison comparison)
+    {
+        if (comparison.Operator is not (FilterOperator.Eq or FilterOperator.Ne or FilterOperator.In)) return false;
+        using var document = JsonDocument.Parse(comparison.ValueJson ?? "null");
+        var value = document.RootElement;
+        return comparison.Operator switch
+        {
+            FilterOperator.Eq => value.ValueKind == JsonValueKind.Null,
+            FilterOperator.Ne => value.ValueKind != JsonValueKind.Null,
+            _ => value.ValueKind == JsonValueKind.Array && value.EnumerateArray().Any(v => v.ValueKind == JsonValueKind.Null),
+        };
     }
 
     private void AppendAll(StringBuilder sql, IReadOnlyList<Filter> parts, string separator, string whenEmpty, int depth)
