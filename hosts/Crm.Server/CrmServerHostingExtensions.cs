@@ -165,6 +165,7 @@ public static class CrmServerHostingExtensions
         api.MapApprovals();
         api.MapAdmin();
         api.MapRules();
+        api.MapReports();
         api.MapMessages();
         app.MapUnsubscribe();
         api.MapPluginCatalog();
