@@ -34,8 +34,8 @@ internal static class DealReports
             Position = position,
             Stages = rows,
             Count = rows.Sum(r => r.Count),
-            Amount = rows.Sum(r => r.Amount),
-            Weighted = rows.Sum(r => r.Weighted),
+            Amount = ReportContext.Round(rows.Sum(r => r.Amount)),
+            Weighted = ReportContext.Round(rows.Sum(r => r.Weighted)),
             MissingRates = context.MissingRates,
         };
     }
@@ -148,8 +148,8 @@ internal static class DealReports
         return new ForecastBucket
         {
             Period = period, FiscalYear = fiscalYear, FiscalQuarter = quarter,
-            Count = list.Sum(b => b.Count), Amount = list.Sum(b => b.Amount), Weighted = list.Sum(b => b.Weighted),
-            WonCount = list.Sum(b => b.WonCount), Won = list.Sum(b => b.Won),
+            Count = list.Sum(b => b.Count), Amount = ReportContext.Round(list.Sum(b => b.Amount)), Weighted = ReportContext.Round(list.Sum(b => b.Weighted)),
+            WonCount = list.Sum(b => b.WonCount), Won = ReportContext.Round(list.Sum(b => b.Won)),
         };
     }
 

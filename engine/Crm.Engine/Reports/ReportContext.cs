@@ -76,8 +76,8 @@ internal sealed class ReportContext
     public IReadOnlyList<MissingRate> MissingRates =>
         [.. _missing.OrderBy(m => m.Key.Currency, StringComparer.Ordinal).ThenBy(m => m.Key.Date).Select(m => new MissingRate(m.Key.Currency, m.Key.Date, m.Value))];
 
-    /// <summary>Money and minutes as reported: two decimals, halves away from zero.</summary>
-    public static decimal Round(decimal value) => Math.Round(value, 2, MidpointRounding.AwayFromZero);
+    /// <summary>Money, minutes, days and shares as reported: exactly two decimals, halves away from zero.</summary>
+    public static decimal Round(decimal value) => Math.Round(value, 2, MidpointRounding.AwayFromZero) + 0.00m;
 
     /// <summary>A share in percent with two decimals, or null when there is nothing to divide by.</summary>
     public static decimal? Percent(int part, int whole) => whole == 0 ? null : Round(part * 100m / whole);
