@@ -9,7 +9,7 @@ namespace Crm.Server.Api;
 /// <summary>
 /// <c>/api/v1/reports</c>: pipeline, forecast, win rate, lead-source funnel, cases and owner activity of the caller's
 /// tenant, as JSON or as CSV (<c>Accept: text/csv</c> or <c>?format=csv</c>). Reports count every record of the tenant,
-/// so agents (who see only their own records) may not read them; rebuilding is for admins.
+/// so agents (who see only their own records) may not read them; rebuilding (every tenant's) is for admins of the bootstrap tenant.
 /// </summary>
 internal static class ReportEndpoints
 {
@@ -64,9 +64,14 @@ internal static class ReportEndpoints
             return Results.Json(await rc.Crm.Reports.GetStatusAsync(), Json);
         }).WithName("report-status");
 
-        reports.MapPost("/rebuild", async (CallerContext rc) =>
+        reports.MapPost("/rebuild", async (CallerContext rc, Microsoft.Extensions.Options.IOptions<CrmServerOptions> options) =>
         {
-            rc.EnsureAdmin();
+            // One projection serves every tenant, so a rebuild is an operator's act, like managing tenants.
+            if (rc.Principal.Role != CrmRole.Admin || rc.Principal.Tenant != options.Value.BootstrapTenant)
+            {
+                throw new ForbiddenException($"Only admins of the '{options.Value.BootstrapTenant}' tenant rebuild reports (a rebuild covers every tenant).");
+            }
+
             await rc.Crm.Reports.RebuildAsync();
             return Results.Accepted("/api/v1/reports/status");
         }).WithName("rebuild-reports");
