@@ -239,6 +239,21 @@ if (options.Runs('j'))
         "the plugin's SMTP send (one connection per message, as raw), the outcome event and an outbound interaction, all durable; both sides send to the same aiosmtpd sink.");
 }
 
+if (options.Runs('k'))
+{
+    var k = await ProjectionCatchUpBenchmark.RunAsync(options.ProjectionDeals, options.ProjectionRounds, Progress);
+    var read = Median(k, r => r.ReadOnly.PerSecond).ReadOnly;
+    var projected = Median(k, r => r.Projection.PerSecond);
+    var p = projected.Projection;
+    summary.Add("(k) read the whole log alone, 1,000 a batch", Count(read.Operations), Seconds(read.Elapsed), $"{read.PerSecond:N0} events/s", "100.0% (read)",
+        $"{read.CpuMicrosPerOp:N1}", $"{read.AllocatedKbPerOp:N2}", "-");
+    summary.Add("(k) reports projection catching up from zero", Count(p.Operations), Seconds(p.Elapsed), $"{p.PerSecond:N0} events/s",
+        $"{p.PerSecond / read.PerSecond:P1} of read", $"{p.CpuMicrosPerOp:N1}", $"{p.AllocatedKbPerOp:N2}", "-");
+    notes.Add($"(k) {options.ProjectionDeals:N0} deals, each created then moved to another stage with a new amount; the projection reads each batch, " +
+        $"loads the rows it touches, applies it and commits rows and checkpoint in one transaction ({projected.Rows:N0} rows at the end)" +
+        Rounds(k.Select(r => r.Projection.PerSecond)));
+}
+
 TextTable? rest = null;
 if (options.Runs('e'))
 {
