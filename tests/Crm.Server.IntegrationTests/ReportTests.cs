@@ -80,6 +80,30 @@ public sealed class ReportTests(CrmServerFixture fixture)
     }
 
     [Fact]
+    public async Task The_typed_client_reads_reports_as_json_and_csv_and_sets_rates()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        await tenant.Admin.Settings.ChangeGeneralAsync(new System.Text.Json.Nodes.JsonObject { ["baseCurrency"] = "EUR" }, TestData.Cancel);
+        var settings = await tenant.Admin.Settings.SetExchangeRateAsync("USD", new DateOnly(2026, 1, 1), 0.5m, TestData.Cancel);
+        Assert.Single(settings["exchangeRates"]!.AsArray());
+        await tenant.Admin.Deals.CreateAsync(new System.Text.Json.Nodes.JsonObject { ["name"] = "Big", ["stage"] = "negotiation", ["amount"] = 1000, ["currency"] = "USD", ["closeDate"] = "2026-03-01" });
+        await Eventually.TrueAsync(async () =>
+        {
+            var status = await tenant.Admin.Reports.GetStatusAsync(TestData.Cancel);
+            return (long)status["position"]! >= (long)status["head"]!;
+        }, TimeSpan.FromSeconds(30), "the reports projection to catch up");
+
+        var forecast = await tenant.Admin.Reports.GetAsync("forecast", from: new DateOnly(2026, 1, 1), to: new DateOnly(2026, 12, 31), cancellationToken: TestData.Cancel);
+        Assert.Equal((500m, 375m), ((decimal)forecast["total"]!["amount"]!, (decimal)forecast["total"]!["weighted"]!));
+        var csv = await tenant.Admin.Reports.GetCsvAsync("win-rate", cancellationToken: TestData.Cancel);
+        Assert.Equal(",0,0,,0.00,,,EUR", Lines(csv)[1]);
+
+        await tenant.Admin.Settings.RemoveExchangeRateAsync("USD", new DateOnly(2026, 1, 1), TestData.Cancel);
+        var unconverted = await tenant.Admin.Reports.GetAsync("pipeline", cancellationToken: TestData.Cancel);
+        Assert.Equal("USD", (string?)unconverted["missingRates"]![0]!["currency"]);
+    }
+
+    [Fact]
     public async Task Bad_parameters_are_a_400_naming_the_parameter()
     {
         var tenant = await fixture.NewTenantAsync();
