@@ -46,7 +46,19 @@ internal sealed partial class ProjectionFollower(
             var keys = new HashSet<ProjectionKey>();
             foreach (var e in events) projection.CollectKeys(e, keys);
             var rows = new ProjectionRows(await store.Projections.GetRowsAsync(projection.Name, keys, cancellationToken).ConfigureAwait(false));
-            foreach (var e in events) projection.Apply(e, rows);
+            foreach (var e in events)
+            {
+                try
+                {
+                    projection.Apply(e, rows);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // One event the projection cannot read must not stop it for good; it fails the same way on a rebuild.
+                    EventSkipped(logger, ex, projection.Name, e.Position, e.Type);
+                }
+            }
+
             var checkpoint = events[^1].Position;
             try
             {
@@ -73,6 +85,9 @@ internal sealed partial class ProjectionFollower(
         await Task.WhenAll(committed, poll).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Projection {Projection} could not apply event {Position} ({Type}); it is skipped")]
+    private static partial void EventSkipped(ILogger logger, Exception ex, string projection, long position, string type);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Projection {Projection} was at {Position}; its stored checkpoint is {Stored} (reset), it follows the log from there")]
     private static partial void CheckpointMoved(ILogger logger, string projection, long position, long stored);
