@@ -98,6 +98,12 @@ public sealed class ReportTests(CrmServerFixture fixture)
         var csv = await tenant.Admin.Reports.GetCsvAsync("win-rate", cancellationToken: TestData.Cancel);
         Assert.Equal(",0,0,,0.00,,,EUR", Lines(csv)[1]);
 
+        // A value a spreadsheet would run as a formula is written as text.
+        await tenant.Admin.Contacts.CreateAsync(new System.Text.Json.Nodes.JsonObject { ["firstName"] = "Eve", ["source"] = "=HYPERLINK(\"x\")" });
+        await Eventually.TrueAsync(async () => (await tenant.Admin.Reports.GetAsync("funnel", cancellationToken: TestData.Cancel))["total"]!["contacts"]!.GetValue<int>() == 1,
+            TimeSpan.FromSeconds(30), "the contact to reach the funnel");
+        Assert.StartsWith("\"'=HYPERLINK(\"\"x\"\")\",1,", Lines(await tenant.Admin.Reports.GetCsvAsync("funnel", cancellationToken: TestData.Cancel))[1], StringComparison.Ordinal);
+
         await tenant.Admin.Settings.RemoveExchangeRateAsync("USD", new DateOnly(2026, 1, 1), TestData.Cancel);
         var unconverted = await tenant.Admin.Reports.GetAsync("pipeline", cancellationToken: TestData.Cancel);
         Assert.Equal("USD", (string?)unconverted["missingRates"]![0]!["currency"]);

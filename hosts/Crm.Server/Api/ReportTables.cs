@@ -30,8 +30,12 @@ internal sealed record ReportTable(IReadOnlyList<string> Header, IReadOnlyList<I
         null => "",
         DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-        _ => value.ToString() ?? "",
+        string s => Text(s),
+        _ => Text(value.ToString() ?? ""),
     };
+
+    /// <summary>Text a spreadsheet would run as a formula (a source of "=HYPERLINK(…)") is written with a leading apostrophe.</summary>
+    private static string Text(string text) => text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + text : text;
 }
 
 /// <summary>How each report becomes a table: one row per stage, month, source, queue or owner, then a total row.</summary>
