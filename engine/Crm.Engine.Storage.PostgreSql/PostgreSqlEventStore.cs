@@ -33,6 +33,7 @@ public sealed class PostgreSqlEventStore : IEventStore
         _writer = new GroupCommitWriter(dataSource, schema, options.MaxBatchSize, _notifications.Committed, logger);
         ReadModel = new PostgreSqlRecordReadModel(dataSource, schema);
         Coordination = new PostgreSqlCoordinationStore(dataSource, schema);
+        Projections = new PostgreSqlProjectionStore(dataSource, schema);
         _streamEvents =
             $"SELECT {EventRows.Columns} FROM {schema}.events WHERE tenant = @t AND stream_id = @s AND version >= @from ORDER BY version LIMIT @max";
 
@@ -81,6 +82,9 @@ public sealed class PostgreSqlEventStore : IEventStore
 
     /// <inheritdoc />
     public ICoordinationStore Coordination { get; }
+
+    /// <inheritdoc />
+    public IProjectionStore Projections { get; }
 
     /// <inheritdoc />
     public Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default)

@@ -82,6 +82,7 @@ internal static class SchemaMigrations
             CREATE INDEX events_by_stream_position ON {schema}.events (tenant, stream_id, position);
             """),
         (2, PostgreSqlCoordinationStore.Migration),
+        (3, PostgreSqlProjectionStore.Migration),
     ];
 
     /// <summary>The schema version this build writes.</summary>

@@ -16,6 +16,7 @@ internal sealed class GroupCommitWriter : IDisposable
     private readonly SqliteConnection _connection;
     private readonly WriterStatements _statements;
     private readonly CoordinationStatements _coordination;
+    private readonly ProjectionStatements _projections;
     private readonly StreamAppender _appender;
     private readonly WriterSession _session;
     private readonly CommitSignal _signal;
@@ -33,8 +34,9 @@ internal sealed class GroupCommitWriter : IDisposable
         _logger = logger;
         _statements = new WriterStatements(connection);
         _coordination = new CoordinationStatements(connection);
+        _projections = new ProjectionStatements(connection);
         _appender = new StreamAppender(_statements, _coordination);
-        _session = new WriterSession(_appender, _coordination);
+        _session = new WriterSession(_appender, _coordination, _projections);
         _thread = new Thread(Run) { IsBackground = true, Name = "Crm SQLite writer" };
     }
 
@@ -263,6 +265,7 @@ internal sealed class GroupCommitWriter : IDisposable
     {
         _statements.Dispose();
         _coordination.Dispose();
+        _projections.Dispose();
         _queue.Dispose();
     }
 }

@@ -1,7 +1,7 @@
 namespace Crm.Engine.Storage.Sqlite;
 
-/// <summary>What the writer hands a queued write: the append logic and the coordination statements, both on its connection.</summary>
-internal sealed record WriterSession(StreamAppender Appender, CoordinationStatements Coordination);
+/// <summary>What the writer hands a queued write: the append logic, the coordination and projection statements, all on its connection.</summary>
+internal sealed record WriterSession(StreamAppender Appender, CoordinationStatements Coordination, ProjectionStatements Projections);
 
 /// <summary>
 /// A write waiting for the writer (an append, or a lease, checkpoint or outbox change); completed only after the

@@ -139,6 +139,21 @@ internal static class SchemaMigrations
 
             CREATE INDEX timers_due ON timers (due_at);
             """),
+        (3, """
+            -- Projections that follow the log (reports): their rows and how far each got, written in one transaction.
+            CREATE TABLE projection_checkpoints (
+                projection TEXT    PRIMARY KEY,
+                position   INTEGER NOT NULL
+            ) WITHOUT ROWID;
+
+            CREATE TABLE projection_rows (
+                projection TEXT NOT NULL,
+                tenant     TEXT NOT NULL,
+                key        TEXT NOT NULL,
+                data       TEXT NOT NULL,
+                PRIMARY KEY (projection, tenant, key)
+            ) WITHOUT ROWID;
+            """),
     ];
 
     /// <summary>The schema version this build writes.</summary>

@@ -51,6 +51,7 @@ public sealed class SqliteEventStore : IEventStore
         ReadModel = new SqliteRecordReadModel(readers);
         _writer = new GroupCommitWriter(writeConnection, _signal, options.MaxBatchSize, logger);
         Coordination = new SqliteCoordinationStore(_writer, readers);
+        Projections = new SqliteProjectionStore(_writer, readers);
     }
 
     /// <summary>
@@ -109,6 +110,9 @@ public sealed class SqliteEventStore : IEventStore
 
     /// <inheritdoc />
     public ICoordinationStore Coordination { get; }
+
+    /// <inheritdoc />
+    public IProjectionStore Projections { get; }
 
     /// <inheritdoc />
     public Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default)

@@ -166,6 +166,7 @@ public static class CrmServerHostingExtensions
         api.MapApprovals();
         api.MapAdmin();
         api.MapRules();
+        api.MapReports();
         api.MapMessages();
         api.MapSegments();
         app.MapUnsubscribe();

@@ -14,6 +14,9 @@ public sealed class CrmHttpClient
 {
     private const string JsonMediaType = "application/json";
     private readonly Uri _base;
+
+    /// <summary>The server's address, ending in a slash.</summary>
+    internal Uri Base => _base;
     private readonly AuthenticationHeaderValue _auth;
 
     /// <summary>Creates a client over <paramref name="http"/> (its <c>BaseAddress</c> is the server, e.g. <c>http://localhost:5080/</c>).</summary>
@@ -38,6 +41,7 @@ public sealed class CrmHttpClient
         Consent = new CrmConsent(this);
         Approvals = new CrmApprovals(this);
         Settings = new CrmSettings(this);
+        Reports = new CrmReports(this);
         Keys = new CrmKeys(this);
         Tenants = new CrmTenants(this);
     }
@@ -70,6 +74,9 @@ public sealed class CrmHttpClient
 
     /// <summary>Tenant settings: general settings, custom fields, pipelines, SLA targets.</summary>
     public CrmSettings Settings { get; }
+
+    /// <summary>Reports: pipeline, forecast, win rate, funnel, cases, owner activity, as JSON or CSV.</summary>
+    public CrmReports Reports { get; }
 
     /// <summary>API keys of the caller's tenant (admins).</summary>
     public CrmKeys Keys { get; }

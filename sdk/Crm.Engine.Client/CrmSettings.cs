@@ -42,6 +42,17 @@ public sealed class CrmSettings
     public async Task<JsonObject> RemoveSlaTargetAsync(string queueId, string? priority = null, CancellationToken cancellationToken = default) =>
         (await _client.SendAsync(HttpMethod.Delete, SlaTarget(queueId, priority), null, null, cancellationToken).ConfigureAwait(false)).Object;
 
+    /// <summary>Sets (or replaces) the rate of a currency into the base currency from <paramref name="from"/> on.</summary>
+    public async Task<JsonObject> SetExchangeRateAsync(string currency, DateOnly from, decimal rate, CancellationToken cancellationToken = default) =>
+        (await _client.SendAsync(HttpMethod.Put, ExchangeRate(currency, from), new JsonObject { ["rate"] = rate }, null, cancellationToken).ConfigureAwait(false)).Object;
+
+    /// <summary>Removes the rate of a currency set for a day.</summary>
+    public async Task<JsonObject> RemoveExchangeRateAsync(string currency, DateOnly from, CancellationToken cancellationToken = default) =>
+        (await _client.SendAsync(HttpMethod.Delete, ExchangeRate(currency, from), null, null, cancellationToken).ConfigureAwait(false)).Object;
+
+    private static string ExchangeRate(string currency, DateOnly from) =>
+        $"{Path}/exchange-rates/{CrmHttpClient.Escape(currency)}/{from.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)}";
+
     private static string SlaTarget(string queueId, string? priority) =>
         $"{Path}/sla-targets/{CrmHttpClient.Escape(queueId)}" + (priority is null ? "" : "/" + CrmHttpClient.Escape(priority));
 

@@ -143,4 +143,13 @@ public interface ICrmClient
 
     /// <summary>Removes the SLA target of a queue and priority; cases keep the due times they were given.</summary>
     Task<TenantSettings> RemoveSlaTargetAsync(string queueId, string? priority = null, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets (or replaces) the rate of a currency into the base currency from a day on.</summary>
+    Task<TenantSettings> SetExchangeRateAsync(ExchangeRate rate, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the rate of a currency set for a day.</summary>
+    Task<TenantSettings> RemoveExchangeRateAsync(string currency, DateOnly from, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The tenant's reports: pipeline, forecast, win rate, funnel, cases and owner activity.</summary>
+    Reports.ICrmReports Reports { get; }
 }

@@ -99,6 +99,20 @@ public sealed record SlaTarget
     public const string AnyQueue = "*";
 }
 
+/// <summary>One unit of <see cref="Currency"/> is worth <see cref="Rate"/> units of the tenant's base currency from <see cref="From"/> on.</summary>
+[GenerateSerializer, Immutable, Alias("crm.ExchangeRate")]
+public sealed record ExchangeRate
+{
+    /// <summary>ISO 4217 code of the currency converted from.</summary>
+    [Id(0)] public required string Currency { get; init; }
+
+    /// <summary>The first day (in the tenant's calendar) the rate applies to; it applies until a later rate of the currency.</summary>
+    [Id(1)] public required DateOnly From { get; init; }
+
+    /// <summary>Units of the base currency per unit of <see cref="Currency"/>; positive.</summary>
+    [Id(2)] public required decimal Rate { get; init; }
+}
+
 /// <summary>A purpose contacts can be asked about, with its lawful basis.</summary>
 [GenerateSerializer, Immutable, Alias("crm.ConsentPurpose")]
 public sealed record ConsentPurpose(
@@ -139,6 +153,12 @@ public sealed record TenantSettings
     [Id(10)] public IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>> RequiredFields { get; init; } =
         new Dictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>>();
 
+    /// <summary>Dated exchange rates into <see cref="BaseCurrency"/>, ordered by currency and date.</summary>
+    [Id(11)] public IReadOnlyList<ExchangeRate> ExchangeRates { get; init; } = [];
+
+    /// <summary>The month (1–12) the fiscal year starts in; a fiscal year is named for the calendar year it ends in.</summary>
+    [Id(12)] public int FiscalYearStartMonth { get; init; } = 1;
+
     /// <summary>The pipeline every tenant starts with.</summary>
     public static Pipeline DefaultPipeline { get; } = new()
     {
@@ -176,6 +196,22 @@ public sealed record TenantSettings
     /// <summary>A pipeline by id, or null.</summary>
     public Pipeline? FindPipeline(string id) => Pipelines.FirstOrDefault(p => p.Id == id);
 
+    /// <summary>
+    /// What one unit of <paramref name="currency"/> is worth in the base currency on <paramref name="date"/>: 1 for
+    /// the base currency, else the rate set on the latest day not after <paramref name="date"/>, or null when none was.
+    /// </summary>
+    public decimal? RateOn(string currency, DateOnly date)
+    {
+        if (string.Equals(currency, BaseCurrency, StringComparison.Ordinal)) return 1m;
+        ExchangeRate? found = null;
+        foreach (var rate in ExchangeRates)
+        {
+            if (rate.Currency == currency && rate.From <= date && (found is null || rate.From > found.From)) found = rate;
+        }
+
+        return found?.Rate;
+    }
+
     /// <summary>The SLA target for a case of this queue and priority: the most specific one, or null.</summary>
     public SlaTarget? FindSlaTarget(string? queueId, string? priority)
     {
@@ -206,4 +242,7 @@ public sealed record GeneralSettingsChange
 
     /// <summary>Replaces the required fields per record type and lifecycle stage (see <see cref="TenantSettings.RequiredFields"/>).</summary>
     [Id(6)] public IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>>? RequiredFields { get; init; }
+
+    /// <summary>The month (1–12) the fiscal year starts in.</summary>
+    [Id(7)] public int? FiscalYearStartMonth { get; init; }
 }

@@ -99,6 +99,12 @@ internal sealed record BenchmarkOptions
     /// <summary>Searches (k) runs over the imported contacts.</summary>
     public int ImportSearches { get; init; } = 2_000;
 
+    /// <summary>Deals of (l): each created and updated once, so the log holds twice as many events.</summary>
+    public int ProjectionDeals { get; init; } = 100_000;
+
+    /// <summary>Rounds of (l)'s two sides; the median is reported.</summary>
+    public int ProjectionRounds { get; init; } = 3;
+
     /// <summary>Benchmarks to run, of a, b, c, d, e, f, g, h, i, j, k.</summary>
     public string Only { get; init; } = "abcdefghijk";
 
@@ -124,6 +130,8 @@ internal sealed record BenchmarkOptions
         RuleWarmUp = 50_000,
         RuleLatencyContacts = 2_000,
         EmailMessages = 300,
+        ProjectionDeals = 10_000,
+        ProjectionRounds = 1,
         ClusterWarmUp = 300,
         RawPostgreSqlRows = 3_000,
         ImportContacts = 20_000,
@@ -152,7 +160,7 @@ internal sealed record BenchmarkOptions
             {
                 options = options with { RestClients = clients };
             }
-            else if (arg.StartsWith("--only=", StringComparison.Ordinal) && arg.Length > 7 && arg[7..].All(c => c is 'a' or 'b' or 'c' or 'd' or 'e' or 'f' or 'g' or 'h' or 'i' or 'j' or 'k' or ','))
+            else if (arg.StartsWith("--only=", StringComparison.Ordinal) && arg.Length > 7 && arg[7..].All(c => c is 'a' or 'b' or 'c' or 'd' or 'e' or 'f' or 'g' or 'h' or 'i' or 'j' or 'k' or 'l' or ','))
             {
                 options = options with { Only = arg[7..] };
             }

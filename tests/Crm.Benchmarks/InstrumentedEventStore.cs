@@ -20,6 +20,7 @@ internal sealed class InstrumentedEventStore(IEventStore inner, bool skipRecordR
     public IRecordReadModel ReadModel => inner.ReadModel;
 
     public ICoordinationStore Coordination => inner.Coordination;
+    public IProjectionStore Projections => inner.Projections;
 
     public double AverageReadMs => _reads == 0 ? 0 : Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _readTicks)).TotalMilliseconds / _reads;
 

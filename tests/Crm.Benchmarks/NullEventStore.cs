@@ -16,6 +16,9 @@ internal sealed class NullEventStore : IEventStore
     /// <summary>Grants no lease, so no once-per-cluster work runs over the null store.</summary>
     public ICoordinationStore Coordination { get; } = new NoLeases();
 
+    /// <summary>Never reached: without a lease no projection runs.</summary>
+    public IProjectionStore Projections => throw new NotSupportedException("The null store keeps no projections.");
+
     public Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default)
     {
         var last = Interlocked.Add(ref _position, request.Events.Count);

@@ -259,6 +259,21 @@ if (options.Runs('k'))
         "Raw: (a)'s rows and statements, one transaction per 256 rows, no checks.");
 }
 
+if (options.Runs('l'))
+{
+    var l = await ProjectionCatchUpBenchmark.RunAsync(options.ProjectionDeals, options.ProjectionRounds, Progress);
+    var read = Median(l, r => r.ReadOnly.PerSecond).ReadOnly;
+    var projected = Median(l, r => r.Projection.PerSecond);
+    var p = projected.Projection;
+    summary.Add("(l) read the whole log alone, 1,000 a batch", Count(read.Operations), Seconds(read.Elapsed), $"{read.PerSecond:N0} events/s", "100.0% (read)",
+        $"{read.CpuMicrosPerOp:N1}", $"{read.AllocatedKbPerOp:N2}", "-");
+    summary.Add("(l) reports projection catching up from zero", Count(p.Operations), Seconds(p.Elapsed), $"{p.PerSecond:N0} events/s",
+        $"{p.PerSecond / read.PerSecond:P1} of read", $"{p.CpuMicrosPerOp:N1}", $"{p.AllocatedKbPerOp:N2}", "-");
+    notes.Add($"(l) {options.ProjectionDeals:N0} deals, each created then moved to another stage with a new amount; the projection reads each batch, " +
+        $"loads the rows it touches, applies it and commits rows and checkpoint in one transaction ({projected.Rows:N0} rows at the end)" +
+        Rounds(l.Select(r => r.Projection.PerSecond)));
+}
+
 TextTable? rest = null;
 if (options.Runs('e'))
 {

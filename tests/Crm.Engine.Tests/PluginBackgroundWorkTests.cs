@@ -71,6 +71,7 @@ public sealed class PluginBackgroundWorkTests
         public IRecordReadModel ReadModel => inner.ReadModel;
 
         public ICoordinationStore Coordination => inner.Coordination;
+        public IProjectionStore Projections => inner.Projections;
 
         public Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default) => inner.AppendAsync(request, cancellationToken);
 

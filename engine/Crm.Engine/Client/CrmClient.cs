@@ -22,6 +22,7 @@ internal sealed class CrmClient : ICrmClient
     public Rules.ICrmRules Rules => new CrmRules(_grains, Tenant, Actor);
     public Segments.ICrmSegments Segments => new CrmSegments(this, TimeProvider.System);
     public Segments.ICrmCampaigns Campaigns => new CrmCampaigns(_grains, Tenant, Actor);
+    public Reports.ICrmReports Reports => new CrmReports(_grains, Tenant);
     public Messaging.ICrmMessages Messages => new CrmMessages(_grains, Tenant, Actor);
     public Plugins.ICrmPluginData PluginData(string plugin) => new CrmPluginData(_grains, Tenant, plugin, Actor);
 
@@ -180,6 +181,15 @@ internal sealed class CrmClient : ICrmClient
 
     public Task<TenantSettings> RemoveSlaTargetAsync(string queueId, string? priority = null, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
         SettingsGrain.RemoveSlaTargetAsync(queueId, priority, With(options));
+
+    public Task<TenantSettings> SetExchangeRateAsync(ExchangeRate rate, WriteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rate);
+        return SettingsGrain.SetExchangeRateAsync(rate, With(options));
+    }
+
+    public Task<TenantSettings> RemoveExchangeRateAsync(string currency, DateOnly from, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
+        SettingsGrain.RemoveExchangeRateAsync(currency, from, With(options));
 
     public Task<CrmRecord> ApproveStageAsync(string dealId, string? comment = null, string? expectedRequestId = null, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
         Deal(dealId).ApproveStageAsync(comment, expectedRequestId, With(options));

@@ -8,7 +8,7 @@ namespace Crm.Engine.Coordination;
 
 /// <summary>
 /// Starts this node's share of the once-per-cluster services when the silo is up — the timer scheduler and one
-/// subscription per registered <see cref="ILogConsumer"/>, each under its own lease — and stops them, handing the
+/// subscription per registered <see cref="ILogConsumer"/> and one follower per projection, each under its own lease — and stops them, handing the
 /// leases over, before the silo shuts down.
 /// </summary>
 internal sealed class CoordinationRuntime : ILifecycleParticipant<ISiloLifecycle>
@@ -59,6 +59,17 @@ internal sealed class CoordinationRuntime : ILifecycleParticipant<ISiloLifecycle
 
             var subscription = new LogSubscription(consumer, store, time, options, _loggers.CreateLogger<LogSubscription>());
             _work.Add(new LeasedWork(subscription.LeaseName, Owner, subscription.RunAsync, store.Coordination, time, options, leaseLogger));
+        }
+
+        foreach (var projection in _services.GetServices<Projections.ILogProjection>())
+        {
+            if (!names.Add("projection/" + projection.Name))
+            {
+                throw new InvalidOperationException($"Two projections are named '{projection.Name}'; a projection name must be unique.");
+            }
+
+            var follower = new Projections.ProjectionFollower(projection, store, time, options, _loggers.CreateLogger<Projections.ProjectionFollower>());
+            _work.Add(new LeasedWork(follower.LeaseName, Owner, follower.RunAsync, store.Coordination, time, options, leaseLogger));
         }
 
         _running = Task.WhenAll(_work.Select(w => Task.Run(() => w.RunAsync(_stopping.Token))));

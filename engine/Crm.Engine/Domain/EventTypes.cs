@@ -124,6 +124,8 @@ public static class EventTypes
     public const string GeneralSettingsChanged = "settings.generalChanged";
     public const string SlaTargetDefined = "settings.slaTargetDefined";
     public const string SlaTargetRemoved = "settings.slaTargetRemoved";
+    public const string ExchangeRateSet = "settings.exchangeRateSet";
+    public const string ExchangeRateRemoved = "settings.exchangeRateRemoved";
 
     /// <summary>The schema version new events of a type are written with (1 unless listed).</summary>
     public static int CurrentSchemaVersion(string type) => type switch

@@ -140,6 +140,20 @@ public interface ICampaignGrain : IRecordGrain
 }
 
 /// <summary>The settings of one tenant (key: tenant id); a stream like any record.</summary>
+/// <summary>A tenant's reports, computed from the reports projection and the tenant's settings; stateless.</summary>
+[Alias("crm.IReportGrain")]
+public interface IReportGrain : IGrainWithStringKey
+{
+    [Alias("Pipeline")] Task<Reports.PipelineReport> PipelineAsync(Reports.ReportQuery query);
+    [Alias("Forecast")] Task<Reports.ForecastReport> ForecastAsync(Reports.ReportQuery query);
+    [Alias("WinRate")] Task<Reports.WinRateReport> WinRateAsync(Reports.ReportQuery query);
+    [Alias("Funnel")] Task<Reports.FunnelReport> FunnelAsync(Reports.ReportQuery query);
+    [Alias("Cases")] Task<Reports.CaseReport> CasesAsync(Reports.ReportQuery query);
+    [Alias("OwnerActivity")] Task<Reports.OwnerActivityReport> OwnerActivityAsync(Reports.ReportQuery query);
+    [Alias("Status")] Task<Reports.ReportStatus> StatusAsync();
+    [Alias("Rebuild")] Task RebuildAsync();
+}
+
 [Alias("crm.ITenantSettingsGrain")]
 public interface ITenantSettingsGrain : IGrainWithStringKey
 {
@@ -150,6 +164,8 @@ public interface ITenantSettingsGrain : IGrainWithStringKey
     [Alias("ChangeGeneral")] Task<TenantSettings> ChangeGeneralAsync(GeneralSettingsChange change, WriteOptions options);
     [Alias("DefineSlaTarget")] Task<TenantSettings> DefineSlaTargetAsync(SlaTarget target, WriteOptions options);
     [Alias("RemoveSlaTarget")] Task<TenantSettings> RemoveSlaTargetAsync(string queueId, string? priority, WriteOptions options);
+    [Alias("SetExchangeRate")] Task<TenantSettings> SetExchangeRateAsync(ExchangeRate rate, WriteOptions options);
+    [Alias("RemoveExchangeRate")] Task<TenantSettings> RemoveExchangeRateAsync(string currency, DateOnly from, WriteOptions options);
 }
 
 /// <summary>Read-model queries of one tenant (key: tenant id); stateless, runs on any silo.</summary>

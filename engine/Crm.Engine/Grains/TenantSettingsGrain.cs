@@ -12,6 +12,7 @@ internal sealed partial class TenantSettingsGrain(IEventStore store, TenantSetti
 {
     private const int MaxHolidays = 1000;
     private const int MaxSlaTargets = 500;
+    private const int MaxExchangeRates = 10_000;
 
     /// <summary>Longest SLA clock: a year of business minutes around the clock.</summary>
     private const int MaxSlaMinutes = 525_600;
@@ -116,6 +117,7 @@ internal sealed partial class TenantSettingsGrain(IEventStore store, TenantSetti
             errors.Add(new FieldError("consentPurposes", "purpose names must be lower-case identifiers"));
         }
 
+        if (change.FiscalYearStartMonth is < 1 or > 12) errors.Add(new FieldError("fiscalYearStartMonth", "must be a month number between 1 and 12"));
         if (change.Holidays is not null)
         {
             if (change.Holidays.Count > MaxHolidays) errors.Add(new FieldError("holidays", $"at most {MaxHolidays} dates"));
@@ -157,6 +159,33 @@ internal sealed partial class TenantSettingsGrain(IEventStore store, TenantSetti
 
         return AppendAsync(EventTypes.SlaTargetRemoved,
             new System.Text.Json.Nodes.JsonObject { ["queueId"] = queueId, ["priority"] = priority }.ToJsonString(), options);
+    }
+
+    public Task<TenantSettings> SetExchangeRateAsync(ExchangeRate rate, WriteOptions options)
+    {
+        var errors = new List<FieldError>();
+        if (rate.Currency is null || !FieldValidator.IsCurrency(rate.Currency)) errors.Add(new FieldError("currency", $"'{rate.Currency}' is not an ISO 4217 currency code"));
+        else if (rate.Currency == _settings.BaseCurrency) errors.Add(new FieldError("currency", $"'{rate.Currency}' is the base currency; its rate is always 1"));
+        if (rate.From.Year is < 1900 or > 2199) errors.Add(new FieldError("from", "must be a date between 1900 and 2199"));
+        if (rate.Rate <= 0 || rate.Rate > 1_000_000_000m) errors.Add(new FieldError("rate", "must be positive and at most 1000000000"));
+        if (!_settings.ExchangeRates.Any(r => r.Currency == rate.Currency && r.From == rate.From) && _settings.ExchangeRates.Count >= MaxExchangeRates)
+        {
+            errors.Add(new FieldError("from", $"a tenant can hold at most {MaxExchangeRates} exchange rates"));
+        }
+
+        if (errors.Count > 0) throw new ValidationException(errors);
+        return AppendAsync(EventTypes.ExchangeRateSet, TenantSettingsFold.Payload("rate", rate), options);
+    }
+
+    public Task<TenantSettings> RemoveExchangeRateAsync(string currency, DateOnly from, WriteOptions options)
+    {
+        if (!_settings.ExchangeRates.Any(r => r.Currency == currency && r.From == from))
+        {
+            throw new ValidationException("from", $"there is no rate of '{currency}' from {from:yyyy-MM-dd}");
+        }
+
+        return AppendAsync(EventTypes.ExchangeRateRemoved,
+            new System.Text.Json.Nodes.JsonObject { ["currency"] = currency, ["from"] = from.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) }.ToJsonString(), options);
     }
 
     private async Task<TenantSettings> AppendAsync(string type, string payloadJson, WriteOptions options)

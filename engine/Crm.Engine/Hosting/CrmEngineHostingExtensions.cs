@@ -68,6 +68,7 @@ public static class CrmEngineHostingExtensions
         services.AddSingleton<Coordination.ILogConsumer>(sp => new Grains.MergeCompletion(sp.GetRequiredService<ICrmClient>()));
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Coordination.CoordinationRuntime>());
         services.AddSingleton<TenantSettingsProvider>();
+        services.AddSingleton<Projections.ILogProjection, Reports.ReportFactsProjection>();
         services.AddCrmRulesRuntime(options.Rules);
         services.AddSingleton(options.Messaging);
         services.AddSingleton<Messaging.MessageThrottle>();

@@ -42,6 +42,11 @@ public static class TenantSettingsFold
             EventTypes.PipelineDefined => DefinePipeline(s, payload["pipeline"].Deserialize<Pipeline>(Json)!),
             EventTypes.GeneralSettingsChanged => ApplyGeneral(s, payload["change"].Deserialize<GeneralSettingsChange>(Json)!),
             EventTypes.SlaTargetDefined => DefineSlaTarget(s, payload["target"].Deserialize<SlaTarget>(Json)!),
+            EventTypes.ExchangeRateSet => SetRate(s, payload["rate"].Deserialize<ExchangeRate>(Json)!),
+            EventTypes.ExchangeRateRemoved => s with
+            {
+                ExchangeRates = [.. s.ExchangeRates.Where(r => !(r.Currency == payload["currency"]!.GetValue<string>() && r.From == DateOnly.Parse(payload["from"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture)))],
+            },
             EventTypes.SlaTargetRemoved => s with
             {
                 SlaTargets = [.. s.SlaTargets.Where(t => !(t.QueueId == payload["queueId"]!.GetValue<string>() && t.Priority == payload["priority"]?.GetValue<string>()))],
@@ -70,6 +75,12 @@ public static class TenantSettingsFold
         SlaTargets = [.. s.SlaTargets.Where(t => !(t.QueueId == target.QueueId && t.Priority == target.Priority)), target],
     };
 
+    private static TenantSettings SetRate(TenantSettings s, ExchangeRate rate) => s with
+    {
+        ExchangeRates = [.. s.ExchangeRates.Where(r => !(r.Currency == rate.Currency && r.From == rate.From)).Append(rate)
+            .OrderBy(r => r.Currency, StringComparer.Ordinal).ThenBy(r => r.From)],
+    };
+
     private static TenantSettings ApplyGeneral(TenantSettings s, GeneralSettingsChange c) => s with
     {
         TimeZone = c.TimeZone ?? s.TimeZone,
@@ -79,6 +90,7 @@ public static class TenantSettingsFold
         ConsentPurposes = c.ConsentPurposes ?? s.ConsentPurposes,
         Holidays = c.Holidays is { } holidays ? [.. holidays.Distinct().Order()] : s.Holidays,
         RequiredFields = c.RequiredFields is { } required ? Copy(required) : s.RequiredFields,
+        FiscalYearStartMonth = c.FiscalYearStartMonth ?? s.FiscalYearStartMonth,
     };
 
     // Concrete dictionaries and lists, so the settings serialise the same in every grain call.

@@ -29,6 +29,9 @@ public interface IEventStore : IAsyncDisposable
 
     /// <summary>Leases, checkpoints, outbox rows and timers of the once-per-cluster services.</summary>
     ICoordinationStore Coordination { get; }
+
+    /// <summary>Rows and checkpoints of the projections that follow the log (reports).</summary>
+    IProjectionStore Projections { get; }
 }
 
 /// <summary>One append: events for one stream, at an expected version, with the read-model row they produce.</summary>

@@ -15,6 +15,7 @@ internal sealed class NonOwningEventStore(EventStoreLifetime lifetime) : IEventS
     public Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default) => Inner.AppendAsync(request, cancellationToken);
 
     public ICoordinationStore Coordination => Inner.Coordination;
+    public IProjectionStore Projections => Inner.Projections;
 
     public Task<IReadOnlyList<CrmEvent>> ReadStreamAsync(string tenant, string streamId, long fromVersion = 1, int maxCount = int.MaxValue, CancellationToken cancellationToken = default) =>
         Inner.ReadStreamAsync(tenant, streamId, fromVersion, maxCount, cancellationToken);

@@ -119,7 +119,29 @@ internal static class AdminEndpoints
             rc.EnsureAdmin();
             return Results.Json(await rc.Crm.RemoveSlaTargetAsync(queueId, priority, rc.Write()), TenantSettingsFold.Json);
         }).WithName("remove-sla-target-for-priority");
+        settings.MapPut("/exchange-rates/{currency}/{from}", async (CallerContext rc, string currency, string from) =>
+        {
+            rc.EnsureAdmin();
+            var body = await rc.ReadBodyAsync();
+            if (body["rate"] is not System.Text.Json.Nodes.JsonValue rate || rate.GetValueKind() != System.Text.Json.JsonValueKind.Number)
+            {
+                throw new ValidationException("rate", "is required: units of the base currency per unit of the currency");
+            }
+
+            var change = new ExchangeRate { Currency = currency, From = Day(from), Rate = rate.GetValue<decimal>() };
+            return Results.Json(await rc.Crm.SetExchangeRateAsync(change, rc.Write()), TenantSettingsFold.Json);
+        }).WithName("set-exchange-rate").Accepts<System.Text.Json.Nodes.JsonObject>("application/json");
+        settings.MapDelete("/exchange-rates/{currency}/{from}", async (CallerContext rc, string currency, string from) =>
+        {
+            rc.EnsureAdmin();
+            return Results.Json(await rc.Crm.RemoveExchangeRateAsync(currency, Day(from), rc.Write()), TenantSettingsFold.Json);
+        }).WithName("remove-exchange-rate");
     }
+
+    private static DateOnly Day(string value) =>
+        DateOnly.TryParseExact(value, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var day)
+            ? day
+            : throw new ValidationException("from", "must be a date as yyyy-MM-dd");
 
     /// <summary>The target's queue and priority come from the route (<c>*</c>: the default queue); the body holds its minutes.</summary>
     private static async Task<IResult> DefineSlaTargetAsync(CallerContext rc, string queueId, string? priority)
