@@ -158,7 +158,8 @@ public sealed class SegmentTests : IAsyncLifetime
         });
         await ContactAsync(crm, "Ada", "subscriber");
         await MembersBecomeAsync(crm, segment.Id, "Ada");
-        Assert.Contains(await crm.GetTimersAsync(RecordTypes.Segment, segment.Id), t => t.Name == SegmentEvaluator.RefreshTimer);
+        // Ada joins through her own check; the segment's first evaluation sets its refresh timer, perhaps a moment later.
+        await Eventually.TrueAsync(async () => (await crm.GetTimersAsync(RecordTypes.Segment, segment.Id)).Any(t => t.Name == SegmentEvaluator.RefreshTimer));
 
         // Nothing about Ada changes; the clock alone takes her out, at a refresh.
         _clock.Advance(TimeSpan.FromMinutes(61));

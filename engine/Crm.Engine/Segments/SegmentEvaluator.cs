@@ -86,7 +86,17 @@ internal sealed partial class SegmentEvaluator(
             .Concat(members.Except(matching).Select(m => (m.Type, m.Id, Member: false)))
             .ToList();
         await Parallel.ForEachAsync(changes, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken },
-            async (change, _) => await SetAsync(entry, change.Type, change.Id, segmentId, change.Member, entry.EffectKey + "/" + change.Type + "/" + change.Id));
+            async (change, token) =>
+            {
+                // The pass read every record a while ago; a record changed since has been checked on its own, so each
+                // change is confirmed against the record as it is now before it is written.
+                var member = definition is not null && change.Type == definition.RecordType
+                    && await MatchesAsync(client, definition, change.Id, now, token);
+                if (member == change.Member)
+                {
+                    await SetAsync(entry, change.Type, change.Id, segmentId, change.Member, entry.EffectKey + "/" + change.Type + "/" + change.Id);
+                }
+            });
         if (changes.Count > 0) LogEvaluated(logger, segmentId, entry.Tenant, changes.Count(c => c.Member), changes.Count(c => !c.Member), matching.Count);
 
         if (definition is not null && FilterLanguage.DependsOnTime(definition.Filter))
