@@ -283,7 +283,7 @@ internal static class RecordEndpoints
         var createOnly = mode == "create";
 
         // New records go to the engine's bulk create together: rows without a version whose id is not repeated in the
-        // batch (all rows with mode=create). In upsert mode a row whose id exists then takes the one-by-one path.
+        // batch (all rows with mode=create).
         var results = new JsonNode?[items.Count];
         var groups = Enumerable.Range(0, items.Count)
             .GroupBy(i => items[i] is JsonObject o && o["id"] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String ? "id:" + v.GetValue<string>() : "row:" + i)
@@ -312,9 +312,11 @@ internal static class RecordEndpoints
             var created = await rc.Crm.CreateManyAsync(type, [.. rows.Select(r => r.Fields)], [.. rows.Select(r => r.Id)], rc.Write());
             for (var r = 0; r < rows.Count; r++)
             {
-                var (i, _, _) = rows[r];
+                var (i, id, _) = rows[r];
+                // In upsert mode a row naming an id that failed to create (it exists, or the fields alone do not make a
+                // whole record) takes the one-by-one path, which updates the record when there is one.
                 if (created[r].Record is { } record) results[i] = new JsonObject { ["status"] = 201, ["id"] = record.Id, ["version"] = record.Version };
-                else if (createOnly || created[r].Error is not RecordExistsException) results[i] = Problems.Describe(created[r].Error!);
+                else if (createOnly || id is null) results[i] = Problems.Describe(created[r].Error!);
             }
         }
 
