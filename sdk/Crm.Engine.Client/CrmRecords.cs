@@ -158,6 +158,19 @@ public sealed class CrmRecords
     }
 
     /// <summary>
+    /// Creates up to 1,000 new records at once in the engine's bulk create (<c>POST /{resource}/batch?mode=create</c>):
+    /// a row with the <c>id</c> of an existing record fails alone with 409 <c>exists</c> instead of updating it.
+    /// </summary>
+    public async Task<BatchResult> CreateManyAsync(IEnumerable<JsonObject> items, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var body = new JsonObject { ["items"] = new JsonArray([.. items.Select(i => (JsonNode)i.DeepClone())]) };
+        var o = (await _client.SendAsync(HttpMethod.Post, _path + "/batch?mode=create", body, null, cancellationToken).ConfigureAwait(false)).Object;
+        var results = o["results"] is JsonArray a ? a.OfType<JsonObject>().Select(BatchRowResult.From).ToList() : [];
+        return new BatchResult((int)(Json.Long(o, "succeeded") ?? 0), (int)(Json.Long(o, "failed") ?? 0), results);
+    }
+
+    /// <summary>
     /// Creates the record with this external id, or updates the one that has it (<c>PUT /{resource}/by-external-id/{externalId}</c>).
     /// Contacts, accounts, deals and cases only.
     /// </summary>
@@ -214,6 +227,9 @@ public sealed record BatchRowResult
     public string? Title { get; init; }
     public string? Detail { get; init; }
 
+    /// <summary>For a 409 <c>duplicate</c> row, the record that holds the value.</summary>
+    public string? ExistingId { get; init; }
+
     /// <summary>Field errors of a failed row.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> Errors { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
 
@@ -229,6 +245,7 @@ public sealed record BatchRowResult
         ProblemType = Json.Str(o, "type"),
         Title = Json.Str(o, "title"),
         Detail = Json.Str(o, "detail"),
+        ExistingId = Json.Str(o, "existingId"),
         Errors = o["errors"] is JsonObject errors
             ? errors.ToDictionary(e => e.Key, e => (IReadOnlyList<string>)(e.Value is JsonArray m ? [.. m.Select(x => x is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String ? v.GetValue<string>() : x?.ToJsonString() ?? "")] : []))
             : new Dictionary<string, IReadOnlyList<string>>(),

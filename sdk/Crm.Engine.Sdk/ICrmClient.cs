@@ -38,6 +38,13 @@ public interface ICrmClient
     /// <summary>Creates a record. <paramref name="id"/> is generated when null.</summary>
     Task<CrmRecord> CreateAsync(string type, JsonObject fields, string? id = null, WriteOptions? options = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Creates many new records at once, each with everything a single create does (validation, normalisation, sync
+    /// rules, history), appended together; one result per row, in order. A row that fails (invalid, a duplicate, an id
+    /// that exists) fails alone. <paramref name="ids"/> (generated where null) has one entry per row when given.
+    /// </summary>
+    Task<IReadOnlyList<CreateResult>> CreateManyAsync(string type, IReadOnlyList<JsonObject> rows, IReadOnlyList<string?>? ids = null, WriteOptions? options = null, CancellationToken cancellationToken = default);
+
     /// <summary>Changes fields with JSON merge-patch semantics (a null value clears a field).</summary>
     Task<CrmRecord> UpdateAsync(string type, string id, JsonObject patch, WriteOptions? options = null, CancellationToken cancellationToken = default);
 

@@ -156,6 +156,10 @@ internal sealed record BenchmarkOptions
             {
                 options = options with { CreatesInFlight = inFlight };
             }
+            else if (arg.StartsWith("--import-rows=", StringComparison.Ordinal) && int.TryParse(arg[14..], out var importRows) && importRows is >= 1_000 and <= 10_000_000)
+            {
+                options = options with { ImportContacts = importRows };
+            }
             else if (arg.StartsWith("--clients=", StringComparison.Ordinal) && int.TryParse(arg[10..], out var clients) && clients is > 0 and <= 10_000)
             {
                 options = options with { RestClients = clients };
@@ -166,7 +170,7 @@ internal sealed record BenchmarkOptions
             }
             else
             {
-                throw new ArgumentException($"Unknown argument '{arg}'. Usage: [--quick] [--no-diagnostics] [--only=a,b,c,d,e,f,g,h,i,j,k] [--in-flight=512] [--clients=64]");
+                throw new ArgumentException($"Unknown argument '{arg}'. Usage: [--quick] [--no-diagnostics] [--only=a,b,c,d,e,f,g,h,i,j,k] [--in-flight=512] [--clients=64] [--import-rows=100000]");
             }
         }
 

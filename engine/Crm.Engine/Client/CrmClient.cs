@@ -41,6 +41,43 @@ internal sealed class CrmClient : ICrmClient
         return Record(type, id).CreateAsync(fields.ToJsonString(), With(options));
     }
 
+    public async Task<IReadOnlyList<CreateResult>> CreateManyAsync(string type, IReadOnlyList<JsonObject> rows, IReadOnlyList<string?>? ids = null,
+        WriteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        if (ids is not null && ids.Count != rows.Count) throw new ValidationException("ids", "must have one entry per row");
+        if (!RecordTypes.IsKnown(type)) throw new ValidationException("type", $"must be one of: {string.Join(", ", RecordTypes.All)}");
+        var write = With(options) with { ExpectedVersion = null, EffectKey = null };
+        var allIds = new string[rows.Count];
+        for (var i = 0; i < rows.Count; i++) allIds[i] = ids?[i] ?? RecordIds.New();
+        if (!RecordImportGrain.Supports(type))
+        {
+            // Deals and cases plan stage and SLA events in their own grains: one create each, all at once.
+            return await Task.WhenAll(rows.Select(async (row, i) =>
+            {
+                try
+                {
+                    return new CreateResult { Record = await CreateAsync(type, row, allIds[i], write, cancellationToken) };
+                }
+                catch (CrmException ex)
+                {
+                    return new CreateResult { Error = ex };
+                }
+            }));
+        }
+
+        var importer = _grains.GetGrain<IRecordImportGrain>(Tenant);
+        var chunks = await Task.WhenAll(Enumerable.Range(0, (rows.Count + BulkChunk - 1) / BulkChunk).Select(c =>
+        {
+            var from = c * BulkChunk;
+            var count = Math.Min(BulkChunk, rows.Count - from);
+            return importer.CreateManyAsync(type, allIds[from..(from + count)], [.. rows.Skip(from).Take(count).Select(r => r.ToJsonString())], write);
+        }));
+        return [.. chunks.SelectMany(c => c)];
+    }
+
+    // Rows per call of the bulk create grain: enough for the store's group commit to fill its transactions.
+    private const int BulkChunk = 250;
+
     public Task<CrmRecord> UpdateAsync(string type, string id, JsonObject patch, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
         Record(type, Valid(id)).UpdateAsync(patch.ToJsonString(), With(options));
 

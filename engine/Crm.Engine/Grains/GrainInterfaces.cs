@@ -168,6 +168,17 @@ public interface ITenantSettingsGrain : IGrainWithStringKey
     [Alias("RemoveExchangeRate")] Task<TenantSettings> RemoveExchangeRateAsync(string currency, DateOnly from, WriteOptions options);
 }
 
+/// <summary>Bulk creates of one tenant (key: tenant id); stateless, runs on any silo.</summary>
+[Alias("crm.IRecordImportGrain")]
+public interface IRecordImportGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Creates new records of <paramref name="type"/> with the given ids and fields (JSON objects), each as a create
+    /// through its own grain would, appended together; one result per row, in order. A row whose id exists fails alone.
+    /// </summary>
+    [Alias("CreateMany")] Task<IReadOnlyList<CreateResult>> CreateManyAsync(string type, IReadOnlyList<string> ids, IReadOnlyList<string> fieldsJson, WriteOptions options);
+}
+
 /// <summary>Read-model queries of one tenant (key: tenant id); stateless, runs on any silo.</summary>
 [Alias("crm.IRecordReaderGrain")]
 public interface IRecordReaderGrain : IGrainWithStringKey

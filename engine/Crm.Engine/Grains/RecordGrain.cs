@@ -36,7 +36,7 @@ internal abstract partial class RecordGrain(string type, IEventStore store, Tena
     protected string Tenant { get; private set; } = "";
     protected string Id { get; private set; } = "";
     protected string StreamId { get; private set; } = "";
-    protected RecordState State { get; private set; } = null!;
+    protected RecordState State { get => Session.State; private set => Session.State = value; }
     protected string Type => type;
     protected TenantSettingsProvider Settings => settings;
 
@@ -52,8 +52,11 @@ internal abstract partial class RecordGrain(string type, IEventStore store, Tena
         return Task.CompletedTask;
     }
 
-    /// <summary>Reads the stream if this activation has not yet.</summary>
-    protected ValueTask EnsureLoadedAsync() => _loaded ? ValueTask.CompletedTask : new ValueTask(ReloadAsync());
+    /// <summary>
+    /// Reads the stream if this activation has not yet, or again while the record was missing: a bulk create writes
+    /// new streams without activating their grains, so "not there" is never cached.
+    /// </summary>
+    protected ValueTask EnsureLoadedAsync() => _loaded && State.Exists ? ValueTask.CompletedTask : new ValueTask(ReloadAsync());
 
     private async Task ReloadAsync(CancellationToken cancellationToken = default)
     {
@@ -65,10 +68,7 @@ internal abstract partial class RecordGrain(string type, IEventStore store, Tena
     public Task<CrmRecord> CreateAsync(string fieldsJson, WriteOptions options) =>
         ExecuteAsync(options, optimistic: true, (batch, s) =>
         {
-            if (State.Exists) throw new RecordExistsException(type, Id);
-            var plan = RecordChangePlanner.Plan(type, [], ParseObject(fieldsJson), s, isCreate: true, batch.Now);
-            batch.Add(EventTypes.RecordCreated, new JsonObject { ["fields"] = plan.Next });
-            AddTransitionEvents(batch, plan, created: true, s);
+            Session.PlanCreate(batch, ParseObject(fieldsJson), s);
         });
 
     public Task<CrmRecord> UpdateAsync(string patchJson, WriteOptions options) =>
@@ -174,27 +174,9 @@ internal abstract partial class RecordGrain(string type, IEventStore store, Tena
             batch.Add(member ? EventTypes.SegmentEntered : EventTypes.SegmentLeft, new JsonObject { ["segmentId"] = segmentId });
         });
 
-    protected void AddTimer(EventBatch batch, RecordTimer timer)
-    {
-        var payload = RecordTimers.Validate(timer);
-        if (!State.Timers.ContainsKey(timer.Name) && State.Timers.Count >= RecordTimers.MaxPerRecord)
-        {
-            throw new ValidationException("name", $"a record can hold at most {RecordTimers.MaxPerRecord} pending timers");
-        }
+    protected void AddTimer(EventBatch batch, RecordTimer timer) => Session.AddTimer(batch, timer);
 
-        var payloadJson = payload?.ToJsonString();
-        if (State.Timers.TryGetValue(timer.Name, out var pending) && pending.DueAt == timer.DueAt && pending.PayloadJson == payloadJson) return;
-        batch.Add(EventTypes.TimerScheduled, new JsonObject { ["name"] = timer.Name, ["dueAt"] = timer.DueAt, ["payload"] = payload });
-        batch.ScheduleTimers.Add(new TimerSchedule(timer.Name, timer.DueAt, payloadJson));
-    }
-
-    private void AddTimerCancellation(EventBatch batch, string name)
-    {
-        RecordTimers.EnsureNotReserved(name);
-        if (!State.Timers.ContainsKey(name)) return;
-        batch.Add(EventTypes.TimerCancelled, new JsonObject { ["name"] = name });
-        batch.CancelTimers.Add(name);
-    }
+    private void AddTimerCancellation(EventBatch batch, string name) => Session.AddTimerCancellation(batch, name);
 
     public async Task<IReadOnlyList<RecordTimer>> GetTimersAsync()
     {
@@ -345,7 +327,7 @@ internal abstract partial class RecordGrain(string type, IEventStore store, Tena
         }
     }
 
-    protected static JsonObject ParseObject(string json)
+    internal static JsonObject ParseObject(string json)
     {
         if (json.Length > RecordChangePlanner.MaxCommandLength)
         {
@@ -362,10 +344,5 @@ internal abstract partial class RecordGrain(string type, IEventStore store, Tena
         }
     }
 
-    private static JsonObject ToJson(IReadOnlyDictionary<string, JsonNode?> values)
-    {
-        var o = new JsonObject();
-        foreach (var (k, v) in values) o[k] = v?.DeepClone();
-        return o;
-    }
+    private static JsonObject ToJson(IReadOnlyDictionary<string, JsonNode?> values) => RecordSession.ToJson(values);
 }

@@ -11,14 +11,18 @@ using Crm.Engine;
 namespace Crm.Cli.Import;
 
 /// <summary>
-/// Imports a CSV file through the engine's normal write path (validation, normalisation, rules, one append per record),
-/// many records at a time so the store's group commit batches them. Rows of one identity (the same email, say) are
+/// Imports a CSV file through the engine's write path (validation, normalisation, rules, one stream per record): rows
+/// go in batches to the engine's bulk create, and the rows whose record exists then update it through its grain. Rows of one identity (the same email, say) are
 /// merged first — later rows win — so each record is written once per run, and a re-run writes nothing that is already
 /// there. A row the engine refuses is reported with its line and reasons and never stops the others.
 /// </summary>
 internal sealed class RecordImporter(ICrmTarget target, int parallelism)
 {
     private static readonly TimeSpan ReleaseEvery = TimeSpan.FromSeconds(2);
+
+    // Rows per bulk create, and how many rows of a batch that turn out to exist are updated at once.
+    private const int BatchSize = 500;
+    private const int FollowUps = 16;
 
     /// <summary>Imports the file <paramref name="open"/> opens (it is read twice) as records of <paramref name="type"/>; <paramref name="map"/> holds <c>Header=field</c> pairs.</summary>
     public async Task<ImportOutcome> ImportAsync(string type, Func<Stream> open, IReadOnlyList<string> map, ImportProgress progress,
@@ -32,35 +36,19 @@ internal sealed class RecordImporter(ICrmTarget target, int parallelism)
         var columns = ColumnMap.Build(type, rows.Headers, map, customFields);
         var rejects = new ConcurrentBag<RejectedRow>();
         var pending = new Dictionary<UInt128, (ImportRow Row, List<long> Lines)>();
-        long created = 0, updated = 0, unchanged = 0, blank = 0, merged = 0, total = 0;
-        var lanes = Enumerable.Range(0, Math.Max(1, parallelism))
-            .Select(_ => Channel.CreateBounded<(ImportRow Row, IReadOnlyList<string> Cells)>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true }))
-            .ToArray();
+        long blank = 0, merged = 0, total = 0;
+        var queue = Channel.CreateBounded<(ImportRow Row, IReadOnlyList<string> Cells)>(new BoundedChannelOptions(BatchSize * 2) { SingleWriter = true });
         using var release = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var releasing = ReleaseIdleAsync(release.Token);
-        var workers = lanes.Select(lane => Task.Run(async () =>
+        var counts = new Counts();
+        var workers = Enumerable.Range(0, Math.Clamp(parallelism / 16, 1, 4)).Select(_ => Task.Run(async () =>
         {
-            await foreach (var (row, cells) in lane.Reader.ReadAllAsync(cancellationToken))
+            var batch = new List<(ImportRow Row, IReadOnlyList<string> Cells)>(BatchSize);
+            while (await queue.Reader.WaitToReadAsync(cancellationToken))
             {
-                try
-                {
-                    switch (await WriteAsync(type, row, cancellationToken))
-                    {
-                        case RowResult.Created: Interlocked.Increment(ref created); break;
-                        case RowResult.Updated: Interlocked.Increment(ref updated); break;
-                        default: Interlocked.Increment(ref unchanged); break;
-                    }
-                }
-                catch (TargetWriteException ex)
-                {
-                    rejects.Add(new RejectedRow(row.Line, Reason(string.Join("; ", ex.Reasons), row), cells));
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    rejects.Add(new RejectedRow(row.Line, Reason(ex.Message, row), cells));
-                }
-
-                progress.Done();
+                while (batch.Count < BatchSize && queue.Reader.TryRead(out var item)) batch.Add(item);
+                await WriteBatchAsync(type, batch, counts, rejects, progress, cancellationToken);
+                batch.Clear();
             }
         }, cancellationToken)).ToArray();
 
@@ -101,13 +89,12 @@ internal sealed class RecordImporter(ICrmTarget target, int parallelism)
                     repeats.Remove(hash);
                 }
 
-                var lane = lanes[(int)(hash % (uint)lanes.Length)];
-                await lane.Writer.WriteAsync((row, csv.Cells), cancellationToken);
+                await queue.Writer.WriteAsync((row, csv.Cells), cancellationToken);
             }
         }
         finally
         {
-            foreach (var lane in lanes) lane.Writer.TryComplete();
+            queue.Writer.TryComplete();
             await Task.WhenAll(workers);
             await release.CancelAsync();
             await releasing;
@@ -116,9 +103,9 @@ internal sealed class RecordImporter(ICrmTarget target, int parallelism)
         return new ImportOutcome
         {
             Rows = total,
-            Created = created,
-            Updated = updated,
-            Unchanged = unchanged,
+            Created = counts.Created,
+            Updated = counts.Updated,
+            Unchanged = counts.Unchanged,
             Merged = merged,
             Blank = blank,
             Rejects = [.. rejects.OrderBy(r => r.Line)],
@@ -130,6 +117,71 @@ internal sealed class RecordImporter(ICrmTarget target, int parallelism)
     }
 
     private enum RowResult { Created, Updated, Unchanged }
+
+    private sealed class Counts
+    {
+        public long Created;
+        public long Updated;
+        public long Unchanged;
+
+        public void Add(RowResult result)
+        {
+            switch (result)
+            {
+                case RowResult.Created: Interlocked.Increment(ref Created); break;
+                case RowResult.Updated: Interlocked.Increment(ref Updated); break;
+                default: Interlocked.Increment(ref Unchanged); break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes a batch of rows: all of them as new records in one bulk create, then the rows whose record exists (by id,
+    /// or holding the email) as updates of it, one at a time per record.
+    /// </summary>
+    private async Task WriteBatchAsync(string type, List<(ImportRow Row, IReadOnlyList<string> Cells)> batch, Counts counts,
+        ConcurrentBag<RejectedRow> rejects, ImportProgress progress, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<CreateOutcome>? outcomes = null;
+        try
+        {
+            outcomes = await target.CreateManyAsync(type, [.. batch.Select(b => (b.Row.Id, b.Row.Fields))], cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The bulk call itself failed (a server too old for it, say): every row takes the one-by-one path.
+        }
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, batch.Count), new ParallelOptions { MaxDegreeOfParallelism = FollowUps, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                var (row, cells) = batch[i];
+                try
+                {
+                    counts.Add(outcomes is null ? await WriteAsync(type, row, ct) : await FollowUpAsync(type, row, outcomes[i], ct));
+                }
+                catch (TargetWriteException ex)
+                {
+                    rejects.Add(new RejectedRow(row.Line, Reason(string.Join("; ", ex.Reasons), row), cells));
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    rejects.Add(new RejectedRow(row.Line, Reason(ex.Message, row), cells));
+                }
+
+                progress.Done();
+            });
+    }
+
+    /// <summary>What a row's bulk create outcome leaves to do: nothing, an update of the record that exists, or a refusal.</summary>
+    private async ValueTask<RowResult> FollowUpAsync(string type, ImportRow row, CreateOutcome outcome, CancellationToken cancellationToken) => outcome switch
+    {
+        { Record: not null } => RowResult.Created,
+        { Error.Code: "exists" } => await UpdateAsync(type, row.Id, row.Fields, cancellationToken),
+        // Another record holds the email or external id: that record is the one this row describes.
+        { Error: { Code: "duplicate", ExistingId: { } holder } } => await UpdateAsync(type, holder, row.Fields, cancellationToken),
+        _ => throw outcome.Error!,
+    };
 
     /// <summary>A usable row, or null with the reason it is rejected (null for a blank row).</summary>
     private static (ImportRow? Row, string? Problem) Prepare(string type, ColumnMap columns, CsvRow csv)

@@ -76,6 +76,12 @@ internal sealed class EmbeddedTarget : ICrmTarget
         }
     }
 
+    public async Task<IReadOnlyList<CreateOutcome>> CreateManyAsync(string type, IReadOnlyList<(string Id, JsonObject Fields)> rows, CancellationToken cancellationToken)
+    {
+        var results = await Client.CreateManyAsync(type, [.. rows.Select(r => r.Fields)], [.. rows.Select(r => (string?)r.Id)], cancellationToken: cancellationToken);
+        return [.. results.Select(r => r.Error is { } error ? new CreateOutcome(null, Refused(error)) : new CreateOutcome(ToStored(r.Record!), null))];
+    }
+
     public async Task<StoredRecord> UpdateAsync(string type, string id, JsonObject patch, CancellationToken cancellationToken)
     {
         try

@@ -18,6 +18,12 @@ internal interface ICrmTarget : IAsyncDisposable
     /// <summary>Creates a record with a chosen id through the full write pipeline; refusals throw <see cref="TargetWriteException"/>.</summary>
     Task<StoredRecord> CreateAsync(string type, string id, JsonObject fields, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Creates new records in one go, each through the full write pipeline; per row, in order, the record created or
+    /// the refusal (<c>exists</c> for an id that is taken, <c>duplicate</c> with the holder for a taken email).
+    /// </summary>
+    Task<IReadOnlyList<CreateOutcome>> CreateManyAsync(string type, IReadOnlyList<(string Id, JsonObject Fields)> rows, CancellationToken cancellationToken);
+
     /// <summary>Changes a record (merge-patch); refusals throw <see cref="TargetWriteException"/>.</summary>
     Task<StoredRecord> UpdateAsync(string type, string id, JsonObject patch, CancellationToken cancellationToken);
 
@@ -30,6 +36,9 @@ internal interface ICrmTarget : IAsyncDisposable
     /// <summary>Lets the engine release the records an import touched; a no-op where the server manages that itself.</summary>
     Task ReleaseIdleRecordsAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>One row of a bulk create: the record created, or why not.</summary>
+internal sealed record CreateOutcome(StoredRecord? Record, TargetWriteException? Error);
 
 /// <summary>A record's id, version and fields as the target answered.</summary>
 internal sealed record StoredRecord(string Id, long Version, bool Deleted, JsonObject Fields);

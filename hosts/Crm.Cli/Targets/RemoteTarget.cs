@@ -10,6 +10,7 @@ namespace Crm.Cli.Targets;
 internal sealed class RemoteTarget : ICrmTarget, IRemoteTarget
 {
     private static readonly HashSet<string> ServerOnly = ["version", "createdAt", "updatedAt", "deleted", "links"];
+    private const int MaxBatch = 1000;
     private readonly HttpClient _http;
 
     private RemoteTarget(HttpClient http, CrmHttpClient client, string tenant)
@@ -64,6 +65,26 @@ internal sealed class RemoteTarget : ICrmTarget, IRemoteTarget
         {
             throw Refused(ex);
         }
+    }
+
+    public async Task<IReadOnlyList<CreateOutcome>> CreateManyAsync(string type, IReadOnlyList<(string Id, JsonObject Fields)> rows, CancellationToken cancellationToken)
+    {
+        var outcomes = new List<CreateOutcome>(rows.Count);
+        foreach (var chunk in rows.Chunk(MaxBatch))
+        {
+            var answer = await Client.Records(Resource(type)).CreateManyAsync(chunk.Select(r =>
+            {
+                var body = (JsonObject)r.Fields.DeepClone();
+                body["id"] = r.Id;
+                return body;
+            }), cancellationToken);
+            if (answer.Results.Count != chunk.Length) throw new FormatException("The server answered a batch with another number of rows.");
+            outcomes.AddRange(answer.Results.OrderBy(r => r.Index).Select((r, i) => r.Succeeded
+                ? new CreateOutcome(new StoredRecord(r.Id ?? chunk[i].Id, r.Version ?? 1, false, chunk[i].Fields), null)
+                : new CreateOutcome(null, Refused(r))));
+        }
+
+        return outcomes;
     }
 
     public async Task<StoredRecord> UpdateAsync(string type, string id, JsonObject patch, CancellationToken cancellationToken)
@@ -137,6 +158,14 @@ internal sealed class RemoteTarget : ICrmTarget, IRemoteTarget
             : [ex.Detail ?? ex.Title ?? ex.Message];
         var existing = ex.Problem?["existingId"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
         return new TargetWriteException(ex.Code ?? "error", ex.Message, reasons, existing);
+    }
+
+    private static TargetWriteException Refused(BatchRowResult row)
+    {
+        var code = row.ProblemType is { } t && t.StartsWith(ProblemTypes.Prefix, StringComparison.Ordinal) ? t[ProblemTypes.Prefix.Length..] : row.ProblemType ?? "error";
+        var message = row.Detail ?? row.Title ?? $"status {row.Status}";
+        var reasons = row.Errors.Count > 0 ? row.Errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}")).ToList() : [message];
+        return new TargetWriteException(code, message, reasons, row.ExistingId);
     }
 
     private static string? Str(JsonObject o, string name) =>

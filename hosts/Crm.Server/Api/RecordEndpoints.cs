@@ -278,12 +278,51 @@ internal static class RecordEndpoints
         if (body["items"] is not JsonArray items) throw new ValidationException("items", "must be an array of records");
         if (items.Count > MaxBatch) throw new ValidationException("items", $"at most {MaxBatch} records per batch (got {items.Count})");
 
-        // Rows run in parallel, except that rows naming the same id run one after another, in their order.
+        var mode = http.Request.Query["mode"].ToString();
+        if (mode is not ("" or "upsert" or "create")) throw new ValidationException("mode", "must be upsert (the default) or create");
+        var createOnly = mode == "create";
+
+        // New records go to the engine's bulk create together: rows without a version whose id is not repeated in the
+        // batch (all rows with mode=create).
         var results = new JsonNode?[items.Count];
         var groups = Enumerable.Range(0, items.Count)
             .GroupBy(i => items[i] is JsonObject o && o["id"] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String ? "id:" + v.GetValue<string>() : "row:" + i)
             .ToList();
-        await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (group, _) =>
+        var bulk = groups.Where(g => createOnly || g.Count() == 1).SelectMany(g => g)
+            .Where(i => items[i] is JsonObject o && (createOnly || !o.ContainsKey("version"))
+                && (o["id"] is null || o["id"]!.GetValueKind() == System.Text.Json.JsonValueKind.String))
+            .Order().ToList();
+        var rows = new List<(int Index, string? Id, JsonObject Fields)>(bulk.Count);
+        foreach (var i in bulk)
+        {
+            try
+            {
+                var row = RecordJson.WithoutReadOnly((JsonObject)items[i]!.DeepClone());
+                rc.ApplyOwnership(type, row, creating: true);
+                rows.Add((i, (string?)items[i]!["id"], row));
+            }
+            catch (Exception ex) when (Problems.Describe(ex) is { } problem)
+            {
+                results[i] = problem;
+            }
+        }
+
+        if (rows.Count > 0)
+        {
+            var created = await rc.Crm.CreateManyAsync(type, [.. rows.Select(r => r.Fields)], [.. rows.Select(r => r.Id)], rc.Write());
+            for (var r = 0; r < rows.Count; r++)
+            {
+                var (i, id, _) = rows[r];
+                // In upsert mode a row naming an id that failed to create (it exists, or the fields alone do not make a
+                // whole record) takes the one-by-one path, which updates the record when there is one.
+                if (created[r].Record is { } record) results[i] = new JsonObject { ["status"] = 201, ["id"] = record.Id, ["version"] = record.Version };
+                else if (createOnly || id is null) results[i] = Problems.Describe(created[r].Error!);
+            }
+        }
+
+        // The other rows run in parallel, except that rows naming the same id run one after another, in their order.
+        var rest = groups.Select(g => g.Where(i => results[i] is null).ToList()).Where(g => g.Count > 0).ToList();
+        await Parallel.ForEachAsync(rest, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (group, _) =>
         {
             foreach (var i in group) results[i] = await BatchRowAsync(rc, type, items[i]);
         });
