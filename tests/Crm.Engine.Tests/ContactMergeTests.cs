@@ -201,6 +201,25 @@ public sealed class ContactMergeTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task A_validate_rule_that_would_refuse_the_take_over_cannot_leave_a_merge_half_done()
+    {
+        var s = await SetupAsync();
+        // Users may not change a contact's title once set, nor set one on an update: the merge's take-over sets it.
+        await s.Crm.Rules.CreateAsync(new Crm.Engine.Rules.RuleDraft
+        {
+            Id = "title-locked",
+            Source = """export default { on: "contact.updated", stage: "validate", fields: ["title"], then: (e, act) => act.reject("titles are set on creation", "title") };""",
+        });
+        await Assert.ThrowsAsync<Crm.Engine.Rules.RuleRejectedException>(() => s.Crm.UpdateAsync(RecordTypes.Contact, s.Survivor, Obj("""{ "title": "Dr" }""")));
+
+        await s.Crm.MergeAsync(RecordTypes.Contact, s.Survivor, s.Merged);
+
+        var survivor = (await s.Crm.GetAsync(RecordTypes.Contact, s.Survivor))!;
+        Assert.Equal("Countess", survivor.GetString("title"));
+        Assert.Contains((await s.Crm.GetHistoryAsync(RecordTypes.Contact, s.Survivor)).Items, e => e.Type == "record.merged");
+    }
+
+    [Fact]
     public async Task Merges_into_itself_into_a_merged_record_or_of_another_type_are_refused()
     {
         var crm = fixture.NewTenant();

@@ -52,7 +52,8 @@ internal sealed partial class ContactGrain
     private async Task<string> AbsorbAsync(string mergedId, RecordState merged, IReadOnlyCollection<(string Field, string Value)> held, WriteOptions options)
     {
         JsonObject? summary = null;
-        await ExecuteAsync(options, (batch, _) =>
+        // The merged contact is tombstoned already: a validate rule refusing the take-over would leave the merge half done.
+        await ExecuteWithoutSyncRulesAsync(options, (batch, _) =>
         {
             if (State.MergeSummaries.TryGetValue(mergedId, out summary)) return;
             EnsureLive();

@@ -241,7 +241,14 @@ internal abstract partial class RecordGrain(string type, IEventStore store, Tena
     protected Task<CrmRecord> ExecuteAsync(WriteOptions options, Action<EventBatch, TenantSettings> decide) =>
         ExecuteAsync(options, optimistic: false, decide);
 
-    private async Task<CrmRecord> ExecuteAsync(WriteOptions options, bool optimistic, Action<EventBatch, TenantSettings> decide)
+    /// <summary>
+    /// Runs a command the engine makes of data already validated elsewhere (a merge's take-over): validate and
+    /// enrich rules do not run on it, so no rule can leave such a process half done. React rules still hear it.
+    /// </summary>
+    protected Task<CrmRecord> ExecuteWithoutSyncRulesAsync(WriteOptions options, Action<EventBatch, TenantSettings> decide) =>
+        ExecuteAsync(options, optimistic: false, decide, syncRules: false);
+
+    private async Task<CrmRecord> ExecuteAsync(WriteOptions options, bool optimistic, Action<EventBatch, TenantSettings> decide, bool syncRules = true)
     {
         if (!optimistic) await EnsureLoadedAsync();
         var settingsRechecked = false;
@@ -273,7 +280,7 @@ internal abstract partial class RecordGrain(string type, IEventStore store, Tena
             if (batch.IsEmpty) return RecordProjection.ToRecord(State, tenantSettings);
 
             var expectedVersion = State.Version;
-            var runRules = rules.HasSyncRules(type);
+            var runRules = syncRules && rules.HasSyncRules(type);
             var before = runRules && State.Exists ? State.View(tenantSettings) : null;
             foreach (var e in batch.AsCommitted()) State.Apply(e);
             if (runRules)
