@@ -8,13 +8,11 @@ namespace Crm.Engine.Client;
 internal sealed class CrmCampaigns(IGrainFactory grains, string tenant, Actor actor) : ICrmCampaigns
 {
     public Task<CrmRecord> LaunchAsync(string campaignId, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        Grain(campaignId).LaunchAsync(With(options));
+        Grain(campaignId).LaunchAsync(options.ActingAs(actor));
 
     public Task<CrmRecord> CancelAsync(string campaignId, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        Grain(campaignId).CancelAsync(With(options));
+        Grain(campaignId).CancelAsync(options.ActingAs(actor));
 
     private ICampaignGrain Grain(string campaignId) =>
         grains.GetGrain<ICampaignGrain>(RecordIds.GrainKey(tenant, RecordIds.IsValid(campaignId) ? campaignId : throw new ValidationException("id", "is not a valid record id")));
-
-    private WriteOptions With(WriteOptions? options) => (options ?? WriteOptions.None) is var o && o.Actor is null ? o with { Actor = actor } : o;
 }

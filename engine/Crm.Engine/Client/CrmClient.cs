@@ -38,7 +38,7 @@ internal sealed class CrmClient : ICrmClient
     {
         id ??= RecordIds.New();
         RecordIds.EnsureValid(id);
-        return Record(type, id).CreateAsync(fields.ToJsonString(), With(options));
+        return Record(type, id).CreateAsync(fields.ToJsonString(), options.ActingAs(Actor));
     }
 
     public async Task<IReadOnlyList<CreateResult>> CreateManyAsync(string type, IReadOnlyList<JsonObject> rows, IReadOnlyList<string?>? ids = null,
@@ -46,7 +46,7 @@ internal sealed class CrmClient : ICrmClient
     {
         if (ids is not null && ids.Count != rows.Count) throw new ValidationException("ids", "must have one entry per row");
         if (!RecordTypes.IsKnown(type)) throw new ValidationException("type", $"must be one of: {string.Join(", ", RecordTypes.All)}");
-        var write = With(options) with { ExpectedVersion = null, EffectKey = null };
+        var write = options.ActingAs(Actor) with { ExpectedVersion = null, EffectKey = null };
         var allIds = new string[rows.Count];
         for (var i = 0; i < rows.Count; i++) allIds[i] = ids?[i] ?? RecordIds.New();
         if (!RecordImportGrain.Supports(type))
@@ -79,7 +79,7 @@ internal sealed class CrmClient : ICrmClient
     private const int BulkChunk = 250;
 
     public Task<CrmRecord> UpdateAsync(string type, string id, JsonObject patch, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        Record(type, Valid(id)).UpdateAsync(patch.ToJsonString(), With(options));
+        Record(type, Valid(id)).UpdateAsync(patch.ToJsonString(), options.ActingAs(Actor));
 
     public async Task<CrmRecord?> GetAsync(string type, string id, DateTimeOffset? asOf = null, CancellationToken cancellationToken = default)
     {
@@ -116,7 +116,7 @@ internal sealed class CrmClient : ICrmClient
         RecordIds.EnsureValid(survivorId);
         if (string.IsNullOrEmpty(mergedId) || !RecordIds.IsValid(mergedId)) throw new ValidationException("mergeId", "is not a valid record id");
         if (survivorId == mergedId) throw new ValidationException("mergeId", "a contact cannot be merged into itself");
-        return _grains.GetGrain<IContactMergeGrain>(RecordIds.GrainKey(Tenant, mergedId)).MergeAsync(survivorId, With(options));
+        return _grains.GetGrain<IContactMergeGrain>(RecordIds.GrainKey(Tenant, mergedId)).MergeAsync(survivorId, options.ActingAs(Actor));
     }
 
     private IDuplicateFinderGrain Duplicates => _grains.GetGrain<IDuplicateFinderGrain>(Tenant);
@@ -130,28 +130,28 @@ internal sealed class CrmClient : ICrmClient
         RecordIds.IsValid(id) ? Record(type, id).GetAsync(asOf) : Task.FromResult<CrmRecord?>(null);
 
     public Task<CrmRecord> DeleteAsync(string type, string id, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        Record(type, Valid(id)).DeleteAsync(With(options));
+        Record(type, Valid(id)).DeleteAsync(options.ActingAs(Actor));
 
     public Task<CrmRecord> RestoreAsync(string type, string id, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        Record(type, Valid(id)).RestoreAsync(With(options));
+        Record(type, Valid(id)).RestoreAsync(options.ActingAs(Actor));
 
     public Task<CrmRecord> LinkAsync(string type, string id, RecordLink link, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        Record(type, Valid(id)).LinkAsync(link, With(options));
+        Record(type, Valid(id)).LinkAsync(link, options.ActingAs(Actor));
 
     public Task<CrmRecord> SetTimerAsync(string type, string id, RecordTimer timer, WriteOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(timer);
-        return Record(type, Valid(id)).SetTimerAsync(timer, With(options));
+        return Record(type, Valid(id)).SetTimerAsync(timer, options.ActingAs(Actor));
     }
 
     public Task<CrmRecord> CancelTimerAsync(string type, string id, string name, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        Record(type, Valid(id)).CancelTimerAsync(name, With(options));
+        Record(type, Valid(id)).CancelTimerAsync(name, options.ActingAs(Actor));
 
     public Task<IReadOnlyList<RecordTimer>> GetTimersAsync(string type, string id, CancellationToken cancellationToken = default) =>
         Record(type, Valid(id)).GetTimersAsync();
 
     public Task<CrmRecord> UnlinkAsync(string type, string id, string targetType, string targetId, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        Record(type, Valid(id)).UnlinkAsync(targetType, targetId, With(options));
+        Record(type, Valid(id)).UnlinkAsync(targetType, targetId, options.ActingAs(Actor));
 
     public async Task<CrmRecord?> FindAsync(string type, string field, string value, CancellationToken cancellationToken = default)
     {
@@ -188,7 +188,7 @@ internal sealed class CrmClient : ICrmClient
     }
 
     public Task<ConsentEntry> SetConsentAsync(string contactId, ConsentChange change, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        Contact(contactId).SetConsentAsync(change, With(options));
+        Contact(contactId).SetConsentAsync(change, options.ActingAs(Actor));
 
     public Task<IReadOnlyList<ConsentEntry>> GetConsentAsync(string contactId, DateTimeOffset? asOf = null, CancellationToken cancellationToken = default) =>
         Contact(contactId).GetConsentAsync(asOf);
@@ -199,43 +199,43 @@ internal sealed class CrmClient : ICrmClient
     public Task<TenantSettings> GetSettingsAsync(DateTimeOffset? asOf = null, CancellationToken cancellationToken = default) => SettingsGrain.GetAsync(asOf);
 
     public Task<TenantSettings> DefineCustomFieldAsync(CustomFieldDefinition field, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        SettingsGrain.DefineCustomFieldAsync(field, With(options));
+        SettingsGrain.DefineCustomFieldAsync(field, options.ActingAs(Actor));
 
     public Task<TenantSettings> RemoveCustomFieldAsync(string recordType, string name, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        SettingsGrain.RemoveCustomFieldAsync(recordType, name, With(options));
+        SettingsGrain.RemoveCustomFieldAsync(recordType, name, options.ActingAs(Actor));
 
     public Task<TenantSettings> DefinePipelineAsync(Pipeline pipeline, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        SettingsGrain.DefinePipelineAsync(pipeline, With(options));
+        SettingsGrain.DefinePipelineAsync(pipeline, options.ActingAs(Actor));
 
     public Task<TenantSettings> ChangeSettingsAsync(GeneralSettingsChange change, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        SettingsGrain.ChangeGeneralAsync(change, With(options));
+        SettingsGrain.ChangeGeneralAsync(change, options.ActingAs(Actor));
 
     public Task<TenantSettings> DefineSlaTargetAsync(SlaTarget target, WriteOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
-        return SettingsGrain.DefineSlaTargetAsync(target, With(options));
+        return SettingsGrain.DefineSlaTargetAsync(target, options.ActingAs(Actor));
     }
 
     public Task<TenantSettings> RemoveSlaTargetAsync(string queueId, string? priority = null, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        SettingsGrain.RemoveSlaTargetAsync(queueId, priority, With(options));
+        SettingsGrain.RemoveSlaTargetAsync(queueId, priority, options.ActingAs(Actor));
 
     public Task<TenantSettings> SetExchangeRateAsync(ExchangeRate rate, WriteOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(rate);
-        return SettingsGrain.SetExchangeRateAsync(rate, With(options));
+        return SettingsGrain.SetExchangeRateAsync(rate, options.ActingAs(Actor));
     }
 
     public Task<TenantSettings> RemoveExchangeRateAsync(string currency, DateOnly from, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        SettingsGrain.RemoveExchangeRateAsync(currency, from, With(options));
+        SettingsGrain.RemoveExchangeRateAsync(currency, from, options.ActingAs(Actor));
 
     public Task<CrmRecord> ApproveStageAsync(string dealId, string? comment = null, string? expectedRequestId = null, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        Deal(dealId).ApproveStageAsync(comment, expectedRequestId, With(options));
+        Deal(dealId).ApproveStageAsync(comment, expectedRequestId, options.ActingAs(Actor));
 
     public Task<CrmRecord> RejectStageAsync(string dealId, string? comment = null, string? expectedRequestId = null, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        Deal(dealId).RejectStageAsync(comment, expectedRequestId, With(options));
+        Deal(dealId).RejectStageAsync(comment, expectedRequestId, options.ActingAs(Actor));
 
     public Task<CrmRecord> RecordCaseResponseAsync(string caseId, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        _grains.GetGrain<ICaseGrain>(RecordIds.GrainKey(Tenant, Valid(caseId))).RecordResponseAsync(With(options));
+        _grains.GetGrain<ICaseGrain>(RecordIds.GrainKey(Tenant, Valid(caseId))).RecordResponseAsync(options.ActingAs(Actor));
 
     private IRecordReaderGrain Reader => _grains.GetGrain<IRecordReaderGrain>(Tenant);
 
@@ -244,9 +244,6 @@ internal sealed class CrmClient : ICrmClient
     private IDealGrain Deal(string id) => _grains.GetGrain<IDealGrain>(RecordIds.GrainKey(Tenant, Valid(id)));
 
     private IContactGrain Contact(string id) => _grains.GetGrain<IContactGrain>(RecordIds.GrainKey(Tenant, Valid(id)));
-
-    private WriteOptions With(WriteOptions? options) =>
-        options is null ? new WriteOptions { Actor = Actor } : options.Actor is null ? options with { Actor = Actor } : options;
 
     private static string Valid(string id)
     {

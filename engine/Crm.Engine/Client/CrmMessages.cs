@@ -8,8 +8,6 @@ namespace Crm.Engine.Client;
 /// <summary>The <see cref="ICrmMessages"/> of one tenant over its contact, suppression-list and message-desk grains.</summary>
 internal sealed class CrmMessages(IGrainFactory grains, string tenant, Actor actor) : ICrmMessages
 {
-    private WriteOptions With(WriteOptions? options) =>
-        options is null ? new WriteOptions { Actor = actor } : options.Actor is null ? options with { Actor = actor } : options;
 
     private ISuppressionListGrain Suppressions => grains.GetGrain<ISuppressionListGrain>(tenant);
 
@@ -17,16 +15,16 @@ internal sealed class CrmMessages(IGrainFactory grains, string tenant, Actor act
     {
         RecordIds.EnsureValid(contactId, "contactId");
         ArgumentNullException.ThrowIfNull(request);
-        return grains.GetGrain<IContactGrain>(RecordIds.GrainKey(tenant, contactId)).RequestMessageAsync(request, With(options));
+        return grains.GetGrain<IContactGrain>(RecordIds.GrainKey(tenant, contactId)).RequestMessageAsync(request, options.ActingAs(actor));
     }
 
     public Task<IReadOnlyList<Suppression>> GetSuppressionsAsync(string? channel = null, CancellationToken cancellationToken = default) => Suppressions.ListAsync(channel);
 
     public Task<Suppression> SuppressAsync(string channel, string address, string reason, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        Suppressions.AddAsync(channel, address, reason, With(options));
+        Suppressions.AddAsync(channel, address, reason, options.ActingAs(actor));
 
     public Task<bool> UnsuppressAsync(string channel, string address, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        Suppressions.RemoveAsync(channel, address, With(options));
+        Suppressions.RemoveAsync(channel, address, options.ActingAs(actor));
 
     public async Task<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(CancellationToken cancellationToken = default) =>
         [.. (await Desk.DeadLettersAsync(MessageDispatcher.SubscriptionName)).Select(row =>

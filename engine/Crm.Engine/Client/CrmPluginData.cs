@@ -18,9 +18,6 @@ internal sealed partial class CrmPluginData : ICrmPluginData
         _actor = actor;
     }
 
-    private WriteOptions With(WriteOptions? options) =>
-        options is null ? new WriteOptions { Actor = _actor } : options.Actor is null ? options with { Actor = _actor } : options;
-
     public async Task<IReadOnlyDictionary<string, JsonObject>> ListAsync(CancellationToken cancellationToken = default) =>
         (await _grain.ListAsync()).ToDictionary(p => p.Key, p => JsonNode.Parse(p.Value)!.AsObject(), StringComparer.Ordinal);
 
@@ -30,10 +27,10 @@ internal sealed partial class CrmPluginData : ICrmPluginData
     public Task SetAsync(string key, JsonObject value, WriteOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(value);
-        return _grain.SetAsync(key, value.ToJsonString(), With(options));
+        return _grain.SetAsync(key, value.ToJsonString(), options.ActingAs(_actor));
     }
 
-    public Task<bool> RemoveAsync(string key, WriteOptions? options = null, CancellationToken cancellationToken = default) => _grain.RemoveAsync(key, With(options));
+    public Task<bool> RemoveAsync(string key, WriteOptions? options = null, CancellationToken cancellationToken = default) => _grain.RemoveAsync(key, options.ActingAs(_actor));
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$")]
     private static partial Regex PluginName();

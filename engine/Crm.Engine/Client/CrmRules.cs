@@ -9,9 +9,6 @@ internal sealed class CrmRules(IGrainFactory grains, string tenant, Actor actor)
     private IRuleBookGrain Book => grains.GetGrain<IRuleBookGrain>(tenant);
     private IRuleLabGrain Lab => grains.GetGrain<IRuleLabGrain>(tenant);
 
-    private WriteOptions With(WriteOptions? options) =>
-        options is null ? new WriteOptions { Actor = actor } : options.Actor is null ? options with { Actor = actor } : options;
-
     public Task<IReadOnlyList<RuleStatus>> ListAsync(CancellationToken cancellationToken = default) => Lab.ListAsync();
 
     public async Task<RuleStatus?> GetAsync(string id, CancellationToken cancellationToken = default) =>
@@ -20,18 +17,18 @@ internal sealed class CrmRules(IGrainFactory grains, string tenant, Actor actor)
     public Task<IReadOnlyList<RuleDefinition>> GetVersionsAsync(string id, CancellationToken cancellationToken = default) => Book.VersionsAsync(id);
 
     public Task<RuleDefinition> CreateAsync(RuleDraft draft, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        Book.SaveAsync(draft, mustBeNew: true, With(options));
+        Book.SaveAsync(draft, mustBeNew: true, options.ActingAs(actor));
 
     public Task<RuleDefinition> UpdateAsync(RuleDraft draft, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        Book.SaveAsync(draft, mustBeNew: false, With(options));
+        Book.SaveAsync(draft, mustBeNew: false, options.ActingAs(actor));
 
     public Task<RuleDefinition> EnableAsync(string id, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        Book.SetEnabledAsync(id, true, null, With(options));
+        Book.SetEnabledAsync(id, true, null, options.ActingAs(actor));
 
     public Task<RuleDefinition> DisableAsync(string id, string? reason = null, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
-        Book.SetEnabledAsync(id, false, reason ?? "Disabled by " + (With(options).Actor ?? actor), With(options));
+        Book.SetEnabledAsync(id, false, reason ?? "Disabled by " + (options.ActingAs(actor).Actor ?? actor), options.ActingAs(actor));
 
-    public Task DeleteAsync(string id, WriteOptions? options = null, CancellationToken cancellationToken = default) => Book.DeleteAsync(id, With(options));
+    public Task DeleteAsync(string id, WriteOptions? options = null, CancellationToken cancellationToken = default) => Book.DeleteAsync(id, options.ActingAs(actor));
 
     public Task<RuleDryRun> DryRunAsync(RuleDryRunRequest request, CancellationToken cancellationToken = default) => Lab.DryRunAsync(request);
 
