@@ -29,7 +29,7 @@ public sealed class BusinessCalendar
 
     /// <summary>The calendar of a tenant's settings (time zone, business hours, holidays).</summary>
     public static BusinessCalendar For(TenantSettings settings) =>
-        new(TimeZoneInfo.TryFindSystemTimeZoneById(settings.TimeZone, out var zone) ? zone : TimeZoneInfo.Utc, settings.BusinessHours, settings.Holidays);
+        new(TenantTimeZone.Find(settings.TimeZone), settings.BusinessHours, settings.Holidays);
 
     /// <summary>
     /// The instant at which <paramref name="duration"/> of business time has passed since <paramref name="start"/>. A start

@@ -13,7 +13,7 @@ internal sealed class ReportContext
     {
         Settings = settings;
         Query = query;
-        _zone = TimeZoneInfo.TryFindSystemTimeZoneById(settings.TimeZone, out var zone) ? zone : TimeZoneInfo.Utc;
+        _zone = Domain.TenantTimeZone.Find(settings.TimeZone);
         if (query.From is { } from && query.To is { } to && from > to)
         {
             throw new ValidationException("from", "must not be after 'to'");

@@ -30,7 +30,7 @@ internal static class RuleSchedules
     /// <summary>The first occurrence strictly after <paramref name="after"/>, in <paramref name="timeZone"/>; null if none.</summary>
     public static DateTimeOffset? Next(string cron, DateTimeOffset after, string timeZone)
     {
-        var zone = TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out var z) ? z : TimeZoneInfo.Utc;
+        var zone = Domain.TenantTimeZone.Find(timeZone);
         var next = CronExpression.Parse(cron, CronFormat.Standard).GetNextOccurrence(after.UtcDateTime, zone, inclusive: false);
         return next is { } utc ? new DateTimeOffset(utc, TimeSpan.Zero) : null;
     }

@@ -110,8 +110,7 @@ internal sealed partial class SegmentEvaluator(
     /// <summary>Now, in the tenant's time zone (so that <c>today</c> is the tenant's today).</summary>
     private async Task<DateTimeOffset> TenantNowAsync(string tenant, CancellationToken cancellationToken)
     {
-        var zoneId = (await settings.GetAsync(tenant, cancellationToken: cancellationToken)).TimeZone;
-        var zone = TimeZoneInfo.TryFindSystemTimeZoneById(zoneId, out var z) ? z : TimeZoneInfo.Utc;
+        var zone = TenantTimeZone.Find((await settings.GetAsync(tenant, cancellationToken: cancellationToken)).TimeZone);
         return TimeZoneInfo.ConvertTime(time.GetUtcNow(), zone);
     }
 
