@@ -25,10 +25,7 @@ internal sealed class CampaignGrain(IEventStore store, TenantSettingsProvider se
         {
             EnsureLive();
             if (State.Campaign.Status != CampaignProgress.Draft) throw new ValidationException("status", $"the campaign is {State.Campaign.Status}; only a draft can be launched");
-            if (!s.ConsentPurposes.Any(p => p.Name == State.GetString("purpose")))
-            {
-                throw new ValidationException("purpose", $"must be one of: {string.Join(", ", s.ConsentPurposes.Select(p => p.Name))}");
-            }
+            if (ConsentPurposeCheck.Unknown(s, State.GetString("purpose")) is { } unknown) throw new ValidationException([unknown]);
 
             // The templates must parse (a contact's own fields are filled in when its message is queued).
             var sample = new JsonObject();

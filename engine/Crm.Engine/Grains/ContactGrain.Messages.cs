@@ -24,7 +24,7 @@ internal sealed partial class ContactGrain
                 errors.Add(new FieldError("channel", "must be a lower-case channel name such as email or sms"));
             }
 
-            if (!s.ConsentPurposes.Any(p => p.Name == request.Purpose)) errors.Add(new FieldError("purpose", $"must be one of: {string.Join(", ", s.ConsentPurposes.Select(p => p.Name))}"));
+            if (ConsentPurposeCheck.Unknown(s, request.Purpose) is { } unknown) errors.Add(unknown);
             if (string.IsNullOrEmpty(request.Body)) errors.Add(new FieldError("body", "is required"));
             if (messageId.Length > MaxMessageIdLength) errors.Add(new FieldError("messageId", $"must be at most {MaxMessageIdLength} characters"));
             if (errors.Count > 0) throw new ValidationException(errors);

@@ -18,8 +18,7 @@ internal sealed partial class ContactGrain(IEventStore store, TenantSettingsProv
         {
             EnsureLive();
             var errors = new List<FieldError>();
-            var purpose = s.ConsentPurposes.FirstOrDefault(p => p.Name == change.Purpose);
-            if (purpose is null) errors.Add(new FieldError("purpose", $"must be one of: {string.Join(", ", s.ConsentPurposes.Select(p => p.Name))}"));
+            if (ConsentPurposeCheck.Unknown(s, change.Purpose) is { } unknown) errors.Add(unknown);
             if (string.IsNullOrWhiteSpace(change.Channel) || change.Channel.Length > 32 || !change.Channel.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
             {
                 errors.Add(new FieldError("channel", "must be a lower-case channel name such as email or sms"));
