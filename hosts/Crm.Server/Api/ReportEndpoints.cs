@@ -22,41 +22,12 @@ internal static class ReportEndpoints
     {
         var reports = api.MapGroup("/reports").WithTags("reports");
 
-        reports.MapGet("/pipeline", async (CallerContext rc, HttpContext http) =>
-        {
-            var query = Query(rc, http);
-            return Respond(http, "pipeline", await rc.Crm.Reports.PipelineAsync(query), ReportTables.Pipeline);
-        }).WithName("report-pipeline");
-
-        reports.MapGet("/forecast", async (CallerContext rc, HttpContext http) =>
-        {
-            var query = Query(rc, http);
-            return Respond(http, "forecast", await rc.Crm.Reports.ForecastAsync(query), ReportTables.Forecast);
-        }).WithName("report-forecast");
-
-        reports.MapGet("/win-rate", async (CallerContext rc, HttpContext http) =>
-        {
-            var query = Query(rc, http);
-            return Respond(http, "win-rate", await rc.Crm.Reports.WinRateAsync(query), ReportTables.WinRate);
-        }).WithName("report-win-rate");
-
-        reports.MapGet("/funnel", async (CallerContext rc, HttpContext http) =>
-        {
-            var query = Query(rc, http);
-            return Respond(http, "funnel", await rc.Crm.Reports.FunnelAsync(query), ReportTables.Funnel);
-        }).WithName("report-funnel");
-
-        reports.MapGet("/cases", async (CallerContext rc, HttpContext http) =>
-        {
-            var query = Query(rc, http);
-            return Respond(http, "cases", await rc.Crm.Reports.CasesAsync(query), ReportTables.Cases);
-        }).WithName("report-cases");
-
-        reports.MapGet("/owner-activity", async (CallerContext rc, HttpContext http) =>
-        {
-            var query = Query(rc, http);
-            return Respond(http, "owner-activity", await rc.Crm.Reports.OwnerActivityAsync(query), ReportTables.OwnerActivity);
-        }).WithName("report-owner-activity");
+        Map(reports, "pipeline", (r, q) => r.PipelineAsync(q), ReportTables.Pipeline);
+        Map(reports, "forecast", (r, q) => r.ForecastAsync(q), ReportTables.Forecast);
+        Map(reports, "win-rate", (r, q) => r.WinRateAsync(q), ReportTables.WinRate);
+        Map(reports, "funnel", (r, q) => r.FunnelAsync(q), ReportTables.Funnel);
+        Map(reports, "cases", (r, q) => r.CasesAsync(q), ReportTables.Cases);
+        Map(reports, "owner-activity", (r, q) => r.OwnerActivityAsync(q), ReportTables.OwnerActivity);
 
         reports.MapGet("/status", async (CallerContext rc) =>
         {
@@ -119,6 +90,11 @@ internal static class ReportEndpoints
         "" => http.Request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase)),
         _ => throw new ValidationException("format", "must be json or csv"),
     };
+
+    /// <summary><c>GET /reports/{name}</c>: the report for the query string's parameters, as JSON or CSV.</summary>
+    private static void Map<T>(RouteGroupBuilder reports, string name, Func<ICrmReports, ReportQuery, Task<T>> run, Func<T, ReportTable> table) =>
+        reports.MapGet("/" + name, async (CallerContext rc, HttpContext http) => Respond(http, name, await run(rc.Crm.Reports, Query(rc, http)), table))
+            .WithName("report-" + name);
 
     private static IResult Respond<T>(HttpContext http, string name, T report, Func<T, ReportTable> table)
     {
