@@ -12,7 +12,8 @@ namespace Crm.Engine.Storage.Sqlite;
 /// </summary>
 internal sealed class GroupCommitWriter : IDisposable
 {
-    private readonly BlockingCollection<PendingWrite> _queue = new(new ConcurrentQueue<PendingWrite>());
+    // Entries are a PendingWrite or a PendingAppendGroup, whose members join a batch together.
+    private readonly BlockingCollection<object> _queue = new(new ConcurrentQueue<object>());
     private readonly SqliteConnection _connection;
     private readonly WriterStatements _statements;
     private readonly CoordinationStatements _coordination;
@@ -53,6 +54,18 @@ internal sealed class GroupCommitWriter : IDisposable
     public Task<AppendResult> Enqueue(AppendRequest request, CancellationToken cancellationToken) =>
         Enqueue(s => s.Appender.Check(request), s => s.Appender.Write(request), cancellationToken);
 
+    /// <summary>Queues appends to many streams as one entry: the writer takes them into one batch, each checked and refused alone.</summary>
+    public Task<IReadOnlyList<AppendOutcome>> EnqueueMany(IReadOnlyList<AppendRequest> requests, CancellationToken cancellationToken)
+    {
+        var group = new PendingAppendGroup(requests, cancellationToken);
+        if (requests.Count > 0)
+        {
+            Add(group);
+        }
+
+        return group.Task;
+    }
+
     /// <summary>
     /// Queues a write for the next batch: <paramref name="check"/> may refuse it with a <see cref="CrmException"/>
     /// before it writes anything; <paramref name="write"/> runs in the batch's transaction.
@@ -60,16 +73,20 @@ internal sealed class GroupCommitWriter : IDisposable
     public Task<T> Enqueue<T>(Action<WriterSession> check, Func<WriterSession, T> write, CancellationToken cancellationToken)
     {
         var pending = new PendingWrite<T>(check, write, cancellationToken);
+        Add(pending);
+        return pending.Task;
+    }
+
+    private void Add(object entry)
+    {
         try
         {
-            _queue.Add(pending, CancellationToken.None);
+            _queue.Add(entry, CancellationToken.None);
         }
         catch (InvalidOperationException)
         {
             throw new ObjectDisposedException(nameof(SqliteEventStore), "The event store is closed.");
         }
-
-        return pending.Task;
     }
 
     /// <summary>Stops taking appends, commits what is queued, and waits for the thread to end.</summary>
@@ -86,10 +103,10 @@ internal sealed class GroupCommitWriter : IDisposable
         {
             while (_queue.TryTake(out var first, Timeout.Infinite))
             {
-                batch.Add(first);
+                AddEntry(batch, first);
                 while (batch.Count < _maxBatchSize && _queue.TryTake(out var next))
                 {
-                    batch.Add(next);
+                    AddEntry(batch, next);
                 }
 
                 WriteBatch(batch);
@@ -101,14 +118,30 @@ internal sealed class GroupCommitWriter : IDisposable
             Log.WriterCrashed(_logger, ex);
             _queue.CompleteAdding();
             Fail(batch, ex);
+            batch.Clear();
             while (_queue.TryTake(out var orphan))
             {
-                orphan.Fail(ex);
+                AddEntry(batch, orphan);
             }
+
+            Fail(batch, ex);
         }
         finally
         {
             _stopped.TrySetResult();
+        }
+    }
+
+    /// <summary>Adds a queue entry to the batch: a write, or every append of a group (a group is never split).</summary>
+    private static void AddEntry(List<PendingWrite> batch, object entry)
+    {
+        if (entry is PendingAppendGroup group)
+        {
+            batch.AddRange(group.Members);
+        }
+        else
+        {
+            batch.Add((PendingWrite)entry);
         }
     }
 

@@ -128,6 +128,24 @@ public sealed class SqliteEventStore : IEventStore
     }
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<AppendOutcome>> AppendManyAsync(IReadOnlyList<AppendRequest> requests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        foreach (var request in requests)
+        {
+            AppendValidation.Validate(request);
+        }
+
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<IReadOnlyList<AppendOutcome>>(cancellationToken);
+        }
+
+        return _writer.EnqueueMany(requests, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<CrmEvent>> ReadStreamAsync(string tenant, string streamId, long fromVersion = 1, int maxCount = int.MaxValue, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tenant);

@@ -204,6 +204,24 @@ public sealed class SqliteEventStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Append_many_is_written_in_one_transaction_with_its_refusals_left_out()
+    {
+        await using var store = SqliteEventStore.Open(_directory.Options());
+        await store.AppendAsync(CreateContact("c7", "first@example.com"), Ct);
+        var before = store.BatchesCommitted;
+
+        var outcomes = await store.AppendManyAsync([.. Enumerable.Range(0, 1000).Select(i => CreateContact($"c{i}", $"c{i}@example.com"))], Ct);
+
+        // However the queue was drawn, a call's appends are never split over transactions.
+        Assert.Equal(1, store.BatchesCommitted - before);
+        Assert.IsType<ConcurrencyConflictException>(outcomes[7].Error);
+        Assert.Equal(999, outcomes.Count(o => o.Error is null));
+        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM unique_keys WHERE stream_id = 'contact/c7' AND value = 'first@example.com'"));
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM unique_keys WHERE value = 'c7@example.com'"));
+        Assert.Equal(1000, Scalar("SELECT COUNT(*) FROM records"));
+    }
+
+    [Fact]
     public async Task Appends_queued_when_the_store_closes_are_committed()
     {
         var store = SqliteEventStore.Open(_directory.Options());

@@ -11,6 +11,10 @@ public static class ContactPoints
 {
     private static readonly PhoneNumberUtil Phones = PhoneNumberUtil.GetInstance();
 
+    // The last number this thread normalised; parsed numbers are not changed after parsing, so sharing one is safe.
+    [ThreadStatic]
+    private static (string E164, PhoneNumber Number)? _lastParsed;
+
     /// <summary>The normalised email, or null when <paramref name="raw"/> is not a valid address.</summary>
     public static string? NormalizeEmail(string? raw)
     {
@@ -32,7 +36,10 @@ public static class ContactPoints
         try
         {
             var number = Phones.Parse(raw.Trim(), string.IsNullOrEmpty(defaultRegion) ? "US" : defaultRegion.ToUpperInvariant());
-            return Phones.IsValidNumber(number) ? Phones.Format(number, PhoneNumberFormat.E164) : null;
+            if (!Phones.IsValidNumber(number)) return null;
+            var e164 = Phones.Format(number, PhoneNumberFormat.E164);
+            _lastParsed = (e164, number);
+            return e164;
         }
         catch (NumberParseException)
         {
@@ -45,10 +52,11 @@ public static class ContactPoints
     {
         var digits = e164.TrimStart('+');
         yield return digits;
-        PhoneNumber? parsed = null;
+        // A record's search text is built right after its phone was normalised: the number parsed then is reused.
+        var parsed = _lastParsed is var (lastE164, lastNumber) && lastE164 == e164 ? lastNumber : null;
         try
         {
-            parsed = Phones.Parse(e164, null);
+            parsed ??= Phones.Parse(e164, null);
         }
         catch (NumberParseException)
         {

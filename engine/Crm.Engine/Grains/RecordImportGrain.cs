@@ -9,8 +9,8 @@ namespace Crm.Engine.Grains;
 /// <summary>
 /// Bulk creates of new records: each row is planned by the same <see cref="RecordSession"/> code a record grain's
 /// create runs (validation, normalisation, validate and enrich rules, the audit envelope), then every row's stream
-/// is appended at version 0 concurrently, so the store's group commit writes them in a few transactions. No record
-/// grain is activated. A row whose stream exists or whose email another record holds fails alone.
+/// is appended at version 0 in one <see cref="IEventStore.AppendManyAsync"/>, so the store writes them in a few shared
+/// transactions. No record grain is activated. A row whose stream exists or whose email another record holds fails alone.
 /// </summary>
 [StatelessWorker]
 internal sealed class RecordImportGrain(IEventStore store, TenantSettingsProvider settings, RulePipeline pipeline, TimeProvider time)
@@ -31,7 +31,8 @@ internal sealed class RecordImportGrain(IEventStore store, TenantSettingsProvide
         if (ids.Count > MaxRows) throw new ValidationException("rows", $"at most {MaxRows} rows per call (got {ids.Count})");
 
         var results = new CreateResult[ids.Count];
-        var appends = new List<Task>(ids.Count);
+        var requests = new List<AppendRequest>(ids.Count);
+        var planned = new List<(int Index, CrmRecord Record)>(ids.Count);
         var tenantSettings = await settings.GetAsync(Tenant);
         var rules = await pipeline.RulesAsync(Tenant);
         var settingsRechecked = false;
@@ -42,7 +43,8 @@ internal sealed class RecordImportGrain(IEventStore store, TenantSettingsProvide
             {
                 RecordIds.EnsureValid(ids[i]);
                 var (request, record) = await PlanAsync(type, ids[i], fieldsJson[i], tenantSettings, rules, now, options);
-                appends.Add(AppendAsync(type, request, record, results, i));
+                requests.Add(request);
+                planned.Add((i, record));
             }
             catch (CrmException ex)
             {
@@ -62,7 +64,19 @@ internal sealed class RecordImportGrain(IEventStore store, TenantSettingsProvide
             }
         }
 
-        await Task.WhenAll(appends);
+        // One call for all of them: the store writes them in a few shared transactions, each refused alone.
+        var outcomes = await store.AppendManyAsync(requests);
+        for (var j = 0; j < planned.Count; j++)
+        {
+            var (index, record) = planned[j];
+            results[index] = outcomes[j].Error switch
+            {
+                null => new CreateResult { Record = record },
+                ConcurrencyConflictException => new CreateResult { Error = new RecordExistsException(type, record.Id) },
+                var error => new CreateResult { Error = error },
+            };
+        }
+
         return results;
     }
 
@@ -97,22 +111,5 @@ internal sealed class RecordImportGrain(IEventStore store, TenantSettingsProvide
             ScheduleTimers = batch.ScheduleTimers,
             CancelTimers = batch.CancelTimers,
         }, record);
-    }
-
-    private async Task AppendAsync(string type, AppendRequest request, CrmRecord record, CreateResult[] results, int index)
-    {
-        try
-        {
-            await store.AppendAsync(request);
-            results[index] = new CreateResult { Record = record };
-        }
-        catch (ConcurrencyConflictException)
-        {
-            results[index] = new CreateResult { Error = new RecordExistsException(type, record.Id) };
-        }
-        catch (CrmException ex)
-        {
-            results[index] = new CreateResult { Error = ex };
-        }
     }
 }

@@ -12,6 +12,30 @@ public interface IEventStore : IAsyncDisposable
     /// <exception cref="DuplicateRecordException">A uniqueness claim belongs to another stream.</exception>
     Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Appends to many streams, each exactly as <see cref="AppendAsync"/> would and in list order (of two creates of one
+    /// stream, the first wins): one refused append (a version conflict, a taken unique value) fails alone, and its
+    /// outcome says why. A store may write them in fewer, larger
+    /// transactions than separate calls would. Completes when every append is durable or refused; throws only when the
+    /// store itself failed (then none of the appends still pending was written).
+    /// </summary>
+    async Task<IReadOnlyList<AppendOutcome>> AppendManyAsync(IReadOnlyList<AppendRequest> requests, CancellationToken cancellationToken = default)
+    {
+        var outcomes = new AppendOutcome[requests.Count];
+        await Task.WhenAll(requests.Select(async (request, i) =>
+        {
+            try
+            {
+                outcomes[i] = new AppendOutcome(await AppendAsync(request, cancellationToken).ConfigureAwait(false), null);
+            }
+            catch (CrmException ex)
+            {
+                outcomes[i] = new AppendOutcome(null, ex);
+            }
+        })).ConfigureAwait(false);
+        return outcomes;
+    }
+
     /// <summary>Events of one stream with version &gt;= <paramref name="fromVersion"/>, in order, at most <paramref name="maxCount"/>.</summary>
     Task<IReadOnlyList<CrmEvent>> ReadStreamAsync(string tenant, string streamId, long fromVersion = 1, int maxCount = int.MaxValue, CancellationToken cancellationToken = default);
 
@@ -86,6 +110,9 @@ public sealed record NewEvent
 
 /// <summary>Where an append landed.</summary>
 public sealed record AppendResult(long NextVersion, long FirstPosition, long LastPosition);
+
+/// <summary>One append of <see cref="IEventStore.AppendManyAsync"/>: where it landed, or why it was refused.</summary>
+public readonly record struct AppendOutcome(AppendResult? Result, CrmException? Error);
 
 /// <summary>
 /// A record's read-model row. <see cref="UniqueClaims"/> replace the stream's previous claims; <see cref="Links"/>

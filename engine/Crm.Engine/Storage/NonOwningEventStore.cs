@@ -14,6 +14,9 @@ internal sealed class NonOwningEventStore(EventStoreLifetime lifetime) : IEventS
 
     public Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default) => Inner.AppendAsync(request, cancellationToken);
 
+    public Task<IReadOnlyList<AppendOutcome>> AppendManyAsync(IReadOnlyList<AppendRequest> requests, CancellationToken cancellationToken = default) =>
+        Inner.AppendManyAsync(requests, cancellationToken);
+
     public ICoordinationStore Coordination => Inner.Coordination;
     public IProjectionStore Projections => Inner.Projections;
 

@@ -67,7 +67,7 @@ internal sealed class RecordImporter(ICrmTarget target, int parallelism)
                     continue;
                 }
 
-                var hash = Hash(row.Id);
+                var hash = Hash(row.Key);
                 if (repeats.TryGetValue(hash, out var left))
                 {
                     // Rows of one record are merged (later values win) and written once, with the last of them.
@@ -216,7 +216,7 @@ internal sealed class RecordImporter(ICrmTarget target, int parallelism)
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (Prepare(type, columns, csv).Row is not { } row) continue;
-            ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, Hash(row.Id), out _);
+            ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, Hash(row.Key), out _);
             count++;
         }
 

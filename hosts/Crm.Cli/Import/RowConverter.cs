@@ -14,9 +14,11 @@ internal sealed record ImportRow(long Line, string Id, string Key, JsonObject Fi
 }
 
 /// <summary>
-/// Turns CSV cells into record fields typed for the engine (numbers, booleans, lists), and picks the record's id from
-/// its identity: the <c>id</c> column, else the normalised email (contacts), the external id, the name (accounts), or the
-/// row's content. The same identity always gives the same id, so a re-run of a file finds the records it made.
+/// Turns CSV cells into record fields typed for the engine (numbers, booleans, lists), and picks the record's identity:
+/// the <c>id</c> column, else the normalised email (contacts), the external id, the name (accounts), or the row's
+/// content. A row identified by a value the engine keeps unique (email, external id) gets a new time-ordered id: on a
+/// re-run the engine finds the record holding that value. Any other identity always gives the same id, derived from
+/// it, so a re-run of a file finds the records it made either way.
 /// Values are not validated here: the engine's pipeline does that, and its reasons are what a rejected row reports.
 /// </summary>
 internal static class RowConverter
@@ -58,16 +60,20 @@ internal static class RowConverter
         }
 
         fields.Remove("id");
-        string key;
+        // Time-ordered ids keep a large import's inserts at the end of the store's indexes (ids derived from a hash
+        // would land all over them); the unique email or external id is what finds the record again.
         if (type == RecordTypes.Contact && Text(fields, "email") is { } email)
         {
-            key = "email:" + email.ToLowerInvariant();
+            return (RecordIds.New(), "email:" + email.ToLowerInvariant());
         }
-        else if (Text(fields, "externalId") is { } externalId)
+
+        if (Text(fields, "externalId") is { } externalId)
         {
-            key = "externalId:" + externalId;
+            return (RecordIds.New(), "externalId:" + externalId);
         }
-        else if (type == RecordTypes.Account && Text(fields, "name") is { } name)
+
+        string key;
+        if (type == RecordTypes.Account && Text(fields, "name") is { } name)
         {
             key = "name:" + string.Join(' ', name.ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries));
         }

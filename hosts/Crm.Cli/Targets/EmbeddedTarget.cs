@@ -79,7 +79,10 @@ internal sealed class EmbeddedTarget : ICrmTarget
     public async Task<IReadOnlyList<CreateOutcome>> CreateManyAsync(string type, IReadOnlyList<(string Id, JsonObject Fields)> rows, CancellationToken cancellationToken)
     {
         var results = await Client.CreateManyAsync(type, [.. rows.Select(r => r.Fields)], [.. rows.Select(r => (string?)r.Id)], cancellationToken: cancellationToken);
-        return [.. results.Select(r => r.Error is { } error ? new CreateOutcome(null, Refused(error)) : new CreateOutcome(ToStored(r.Record!), null))];
+        // The import only needs to know what was created; the stored fields are what the row sent (no JSON re-read).
+        return [.. results.Select((r, i) => r.Error is { } error
+            ? new CreateOutcome(null, Refused(error))
+            : new CreateOutcome(new StoredRecord(r.Record!.Id, r.Record.Version, false, rows[i].Fields), null))];
     }
 
     public async Task<StoredRecord> UpdateAsync(string type, string id, JsonObject patch, CancellationToken cancellationToken)
