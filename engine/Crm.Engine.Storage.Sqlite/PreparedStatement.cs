@@ -1,42 +1,171 @@
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Crm.Engine.Storage.Sqlite;
 
-/// <summary>A command prepared once and re-executed with new parameter values, so SQLite parses it only once.</summary>
+/// <summary>
+/// A statement of the writer, prepared once on its connection and re-executed with new values. It talks to SQLite
+/// through SQLitePCLRaw (the library under Microsoft.Data.Sqlite) by parameter index: the writer runs several
+/// statements per append, and the command layer's per-execution work (parameter lookup by name, boxing, a reader
+/// object per statement, UTF-8 copies of every string) was a good share of the writer thread's time. Errors are
+/// raised as the <see cref="SqliteException"/> Microsoft.Data.Sqlite would raise.
+/// </summary>
 internal sealed class PreparedStatement : IDisposable
 {
-    private readonly SqliteCommand _command;
-    private readonly SqliteParameter[] _parameters;
+    private readonly sqlite3 _db;
+    private readonly sqlite3_stmt _statement;
+    private readonly int[] _slots;
+    private readonly StatementRows _rows;
 
     public PreparedStatement(SqliteConnection connection, string sql, params string[] parameterNames)
     {
-        _command = connection.CreateCommand();
-        _command.CommandText = sql;
-        _parameters = new SqliteParameter[parameterNames.Length];
-        for (var i = 0; i < parameterNames.Length; i++)
+        _db = connection.Handle ?? throw new InvalidOperationException("The connection is not open.");
+        var rc = raw.sqlite3_prepare_v2(_db, sql, out _statement, out var tail);
+        SqliteException.ThrowExceptionForRC(rc, _db);
+        if (!string.IsNullOrWhiteSpace(tail))
         {
-            _parameters[i] = _command.Parameters.Add(new SqliteParameter(parameterNames[i], DBNull.Value));
+            _statement.Dispose();
+            throw new ArgumentException($"One statement at a time: '{tail.Trim()}' follows it.", nameof(sql));
         }
 
-        _command.Prepare();
+        _slots = new int[parameterNames.Length];
+        for (var i = 0; i < parameterNames.Length; i++)
+        {
+            _slots[i] = raw.sqlite3_bind_parameter_index(_statement, parameterNames[i]);
+            if (_slots[i] == 0)
+            {
+                _statement.Dispose();
+                throw new ArgumentException($"The statement has no parameter {parameterNames[i]}.", nameof(parameterNames));
+            }
+        }
+
+        _rows = new StatementRows(this);
     }
 
-    /// <summary>Sets the value of the parameter at <paramref name="index"/> (in the order they were named).</summary>
-    public PreparedStatement Bind(int index, object? value)
+    /// <summary>Sets the parameter at <paramref name="index"/> (in the order they were named).</summary>
+    public PreparedStatement Bind(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, _slots[index], value));
+
+    /// <inheritdoc cref="Bind(int, long)"/>
+    public PreparedStatement Bind(int index, long? value) => value is { } v ? Bind(index, v) : BindNull(index);
+
+    /// <inheritdoc cref="Bind(int, long)"/>
+    public PreparedStatement Bind(int index, string? value) =>
+        value is null ? BindNull(index) : Check(raw.sqlite3_bind_text16(_statement, _slots[index], value.AsSpan()));
+
+    /// <inheritdoc cref="Bind(int, long)"/>
+    public PreparedStatement Bind(int index, byte[]? value) =>
+        value is null ? BindNull(index) : Check(raw.sqlite3_bind_blob(_statement, _slots[index], value));
+
+    /// <inheritdoc cref="Bind(int, long)"/>
+    public PreparedStatement Bind(int index, object? value) => value switch
     {
-        _parameters[index].Value = value ?? DBNull.Value;
+        null or DBNull => BindNull(index),
+        long v => Bind(index, v),
+        int v => Bind(index, (long)v),
+        bool v => Bind(index, v ? 1L : 0L),
+        string v => Bind(index, v),
+        byte[] v => Bind(index, v),
+        double v => Check(raw.sqlite3_bind_double(_statement, _slots[index], v)),
+        _ => throw new ArgumentException($"Cannot bind a {value.GetType().Name}.", nameof(value)),
+    };
+
+    private PreparedStatement BindNull(int index) => Check(raw.sqlite3_bind_null(_statement, _slots[index]));
+
+    /// <summary>Runs the statement; the number of rows it changed.</summary>
+    public int Execute()
+    {
+        try
+        {
+            int rc;
+            while ((rc = raw.sqlite3_step(_statement)) == raw.SQLITE_ROW)
+            {
+            }
+
+            if (rc != raw.SQLITE_DONE)
+            {
+                SqliteException.ThrowExceptionForRC(rc, _db);
+            }
+
+            return raw.sqlite3_changes(_db);
+        }
+        finally
+        {
+            raw.sqlite3_reset(_statement);
+        }
+    }
+
+    /// <summary>The first column of the first row, or null when there is no row or it is NULL.</summary>
+    public object? Scalar()
+    {
+        try
+        {
+            var rc = raw.sqlite3_step(_statement);
+            if (rc == raw.SQLITE_DONE)
+            {
+                return null;
+            }
+
+            if (rc != raw.SQLITE_ROW)
+            {
+                SqliteException.ThrowExceptionForRC(rc, _db);
+            }
+
+            return Column(0);
+        }
+        finally
+        {
+            raw.sqlite3_reset(_statement);
+        }
+    }
+
+    /// <summary>Steps through the rows; dispose it (the statement is reset) before running the statement again.</summary>
+    public StatementRows Reader() => _rows;
+
+    private object? Column(int column) => raw.sqlite3_column_type(_statement, column) switch
+    {
+        raw.SQLITE_INTEGER => raw.sqlite3_column_int64(_statement, column),
+        raw.SQLITE_TEXT => raw.sqlite3_column_text(_statement, column).utf8_to_string(),
+        raw.SQLITE_FLOAT => raw.sqlite3_column_double(_statement, column),
+        raw.SQLITE_BLOB => raw.sqlite3_column_blob(_statement, column).ToArray(),
+        _ => null,
+    };
+
+    private PreparedStatement Check(int rc)
+    {
+        if (rc != raw.SQLITE_OK)
+        {
+            SqliteException.ThrowExceptionForRC(rc, _db);
+        }
+
         return this;
     }
 
-    public int Execute() => _command.ExecuteNonQuery();
+    public void Dispose() => _statement.Dispose();
 
-    public object? Scalar()
+    /// <summary>The rows of a running statement, read by column index.</summary>
+    internal sealed class StatementRows(PreparedStatement owner) : IDisposable
     {
-        var value = _command.ExecuteScalar();
-        return value is DBNull ? null : value;
+        /// <summary>Moves to the next row; false when there is none.</summary>
+        public bool Read()
+        {
+            var rc = raw.sqlite3_step(owner._statement);
+            if (rc == raw.SQLITE_ROW)
+            {
+                return true;
+            }
+
+            if (rc != raw.SQLITE_DONE)
+            {
+                SqliteException.ThrowExceptionForRC(rc, owner._db);
+            }
+
+            return false;
+        }
+
+        public long GetInt64(int column) => raw.sqlite3_column_int64(owner._statement, column);
+
+        public string GetString(int column) => raw.sqlite3_column_text(owner._statement, column).utf8_to_string();
+
+        public void Dispose() => raw.sqlite3_reset(owner._statement);
     }
-
-    public SqliteDataReader Reader() => _command.ExecuteReader();
-
-    public void Dispose() => _command.Dispose();
 }

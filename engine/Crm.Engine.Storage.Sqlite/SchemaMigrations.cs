@@ -154,6 +154,11 @@ internal static class SchemaMigrations
                 PRIMARY KEY (projection, tenant, key)
             ) WITHOUT ROWID;
             """),
+        (4, """
+            -- A stream's version is its last event's, found through the events' (tenant, stream_id, version) index:
+            -- a table repeating it cost every append one more write.
+            DROP TABLE streams;
+            """),
     ];
 
     /// <summary>The schema version this build writes.</summary>

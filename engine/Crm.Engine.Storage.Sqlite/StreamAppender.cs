@@ -1,8 +1,8 @@
 namespace Crm.Engine.Storage.Sqlite;
 
 /// <summary>
-/// Checks and writes one append inside the writer's open transaction: the version check, the events, the stream
-/// version and, when the append carries a row, the read-model row, its search entry, its uniqueness claims and links.
+/// Checks and writes one append inside the writer's open transaction: the version check, the events and, when the
+/// append carries a row, the read-model row, its search entry, its uniqueness claims and links.
 /// Positions and row ids are assigned here, in memory, because only this writer ever inserts.
 /// </summary>
 internal sealed class StreamAppender(WriterStatements statements, CoordinationStatements coordination)
@@ -64,7 +64,6 @@ internal sealed class StreamAppender(WriterStatements statements, CoordinationSt
             statements.InsertEvent(++position, tenant, streamId, ++version, e);
         }
 
-        statements.SetStreamVersion(tenant, streamId, version);
         WriteWork(request, position);
         if (request.Row is { } row)
         {

@@ -18,10 +18,8 @@ internal sealed class WriterStatements : PreparedStatementSet
         Release = Prepare("RELEASE append");
         RollbackToSavepoint = Prepare("ROLLBACK TO append");
 
-        _streamVersion = Prepare("SELECT version FROM streams WHERE tenant = $t AND stream_id = $s", "$t", "$s");
-        _setStreamVersion = Prepare(
-            "INSERT INTO streams (tenant, stream_id, version) VALUES ($t, $s, $v) ON CONFLICT (tenant, stream_id) DO UPDATE SET version = excluded.version",
-            "$t", "$s", "$v");
+        _streamVersion = Prepare(
+            "SELECT version FROM events WHERE tenant = $t AND stream_id = $s ORDER BY version DESC LIMIT 1", "$t", "$s");
         _insertEvent = Prepare(
             """
             INSERT INTO events (position, tenant, stream_id, version, event_id, type, schema_version, time, actor, correlation_id, causation_id, payload)
@@ -65,7 +63,6 @@ internal sealed class WriterStatements : PreparedStatementSet
     public PreparedStatement RollbackToSavepoint { get; }
 
     private readonly PreparedStatement _streamVersion;
-    private readonly PreparedStatement _setStreamVersion;
     private readonly PreparedStatement _insertEvent;
     private readonly PreparedStatement _findRecord;
     private readonly PreparedStatement _insertRecord;
@@ -81,9 +78,6 @@ internal sealed class WriterStatements : PreparedStatementSet
     /// <summary>The stream's version, 0 when it has no events.</summary>
     public long StreamVersion(string tenant, string streamId) =>
         _streamVersion.Bind(0, tenant).Bind(1, streamId).Scalar() is long version ? version : 0;
-
-    public void SetStreamVersion(string tenant, string streamId, long version) =>
-        _setStreamVersion.Bind(0, tenant).Bind(1, streamId).Bind(2, version).Execute();
 
     public void InsertEvent(long position, string tenant, string streamId, long version, NewEvent e)
     {

@@ -346,7 +346,7 @@ if (postgreSql is not null)
     Console.WriteLine($"(f) on a private {postgreSql}, client and server on the same cores; CPU us/op of (f) is this process's, the server's is in the notes.");
 }
 
-Console.WriteLine($"One append = 1 event (payload ~{averagePayload:N0} B) + stream version + record row (data ~{averageData:N0} B) + FTS5 entry + unique email key.");
+Console.WriteLine($"One append = 1 event (payload ~{averagePayload:N0} B) + record row (data ~{averageData:N0} B) + FTS5 entry + unique email key.");
 Console.WriteLine($"Search text of the first contact: \"{appends[0].Row!.SearchText}\"");
 Console.WriteLine();
 Console.Write(summary);

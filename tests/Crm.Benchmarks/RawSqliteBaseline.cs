@@ -6,7 +6,7 @@ namespace Crm.Benchmarks;
 
 /// <summary>
 /// (a) The floor the store is measured against: plain Microsoft.Data.Sqlite on one thread writing the rows the store
-/// writes for an append (event, stream version, record row, full-text entry, unique key) with the store's schema,
+/// writes for an append (event, record row, full-text entry, unique key) with the store's schema,
 /// pragmas and statements, committing every <see cref="SqliteStoreOptions.MaxBatchSize"/> appends. No savepoints,
 /// no version check, no queue: only the rows and the durable commits. The connection and schema come from the
 /// store's own code (<c>SqliteConnections.OpenWriter</c>, <c>SchemaMigrations</c>), so they follow it when it changes.
@@ -18,9 +18,6 @@ internal static class RawSqliteBaseline
         INSERT INTO events (position, tenant, stream_id, version, event_id, type, schema_version, time, actor, correlation_id, causation_id, payload)
         VALUES ($position, $t, $s, $v, $id, $type, $schema, $time, $actor, $correlation, $causation, $payload)
         """;
-
-    private const string SetStreamVersion =
-        "INSERT INTO streams (tenant, stream_id, version) VALUES ($t, $s, $v) ON CONFLICT (tenant, stream_id) DO UPDATE SET version = excluded.version";
 
     private const string InsertRecord = """
         INSERT INTO records (rid, tenant, type, id, version, deleted, created_at, updated_at, data, search_text)
@@ -56,8 +53,7 @@ internal static class RawSqliteBaseline
         private readonly SqliteCommand _begin;
         private readonly SqliteCommand _commit;
         private readonly SqliteCommand _event;
-        private readonly SqliteCommand _stream;
-        private readonly SqliteCommand _record;
+            private readonly SqliteCommand _record;
         private readonly SqliteCommand _text;
         private readonly SqliteCommand _key;
         private readonly byte[] _eventId = new byte[16];
@@ -82,7 +78,6 @@ internal static class RawSqliteBaseline
             _begin = Prepare("BEGIN IMMEDIATE");
             _commit = Prepare("COMMIT");
             _event = Prepare(InsertEvent, "$position", "$t", "$s", "$v", "$id", "$type", "$schema", "$time", "$actor", "$correlation", "$causation", "$payload");
-            _stream = Prepare(SetStreamVersion, "$t", "$s", "$v");
             _record = Prepare(InsertRecord, "$rid", "$t", "$type", "$id", "$v", "$deleted", "$created", "$updated", "$data", "$search");
             _text = Prepare(IndexText, "$rid", "$text");
             _key = Prepare(ClaimKey, "$t", "$kind", "$value", "$s");
@@ -117,9 +112,6 @@ internal static class RawSqliteBaseline
                 _event.ExecuteNonQuery();
             }
 
-            Bind(_stream, tenant, streamId, version);
-            _stream.ExecuteNonQuery();
-
             var row = append.Row!;
             Bind(_record, ++_rid, tenant, row.Type, row.Id, row.Version, row.Deleted ? 1L : 0L, row.CreatedAt.UtcTicks,
                 row.UpdatedAt.UtcTicks, row.DataJson, row.SearchText);
@@ -145,7 +137,7 @@ internal static class RawSqliteBaseline
 
         public void Dispose()
         {
-            foreach (var command in new[] { _begin, _commit, _event, _stream, _record, _text, _key })
+            foreach (var command in new[] { _begin, _commit, _event, _record, _text, _key })
             {
                 command.Dispose();
             }
