@@ -66,9 +66,13 @@ public static class ContactPoints
         {
             var national = parsed.NationalNumber.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (national != digits) yield return national;
-            // As people dial it at home, trunk prefix included (UK 020 7946 0958 → 02079460958).
-            var dialled = new string([.. Phones.Format(parsed, PhoneNumberFormat.NATIONAL).Where(char.IsAsciiDigit)]);
-            if (dialled != national && dialled != digits) yield return dialled;
+            // As people dial it at home, trunk prefix included (UK 020 7946 0958 → 02079460958). North American
+            // numbers are dialled at home as their national number, so formatting them would find nothing new.
+            if (parsed.CountryCode != 1)
+            {
+                var dialled = new string([.. Phones.Format(parsed, PhoneNumberFormat.NATIONAL).Where(char.IsAsciiDigit)]);
+                if (dialled != national && dialled != digits) yield return dialled;
+            }
         }
     }
 

@@ -104,7 +104,8 @@ public sealed class RecordState
             case EventTypes.RecordCreated:
                 Exists = true;
                 CreatedAt = e.Time;
-                Fields = payload["fields"] as JsonObject is { } f ? (JsonObject)f.DeepClone() : [];
+                // The payload was parsed for this call alone, so its fields can be taken over rather than copied.
+                Fields = payload["fields"] as JsonObject is { } f && payload.Remove("fields") ? f : [];
                 break;
             case EventTypes.RecordUpdated:
                 if (payload["changes"] is JsonObject changes)

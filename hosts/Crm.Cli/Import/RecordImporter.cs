@@ -215,8 +215,11 @@ internal sealed class RecordImporter(ICrmTarget target, int parallelism)
         foreach (var csv in rows.Read())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (Prepare(type, columns, csv).Row is not { } row) continue;
-            ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, Hash(row.Key), out _);
+            if (csv.Problem is not null || csv.IsBlank) continue;
+            // Most rows are known by a column or two: only the others are converted whole to find their identity.
+            var key = RowConverter.IdentityKey(type, columns, csv.Cells) ?? Prepare(type, columns, csv).Row?.Key;
+            if (key is null) continue;
+            ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, Hash(key), out _);
             count++;
         }
 

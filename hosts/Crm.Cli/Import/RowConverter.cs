@@ -85,6 +85,30 @@ internal static class RowConverter
         return (RecordIds.FromKey($"import:{type}:{key}"), key);
     }
 
+    /// <summary>
+    /// The identity key <see cref="Identity"/> would give the row, read from its cells without building its fields;
+    /// null when only the whole row can tell (no id, email, external id or account name), or the id is not valid.
+    /// </summary>
+    public static string? IdentityKey(string type, ColumnMap map, IReadOnlyList<string> cells)
+    {
+        if (Cell(map, cells, "id") is { } id) return RecordIds.IsValid(id) ? "id:" + id : null;
+        if (type == RecordTypes.Contact && Cell(map, cells, "email") is { } email) return "email:" + email.ToLowerInvariant();
+        if (Cell(map, cells, "externalId") is { } externalId) return "externalId:" + externalId;
+        return null;
+    }
+
+    // The last non-empty, trimmed cell mapped to the field, as Fields would keep it.
+    private static string? Cell(ColumnMap map, IReadOnlyList<string> cells, string field)
+    {
+        string? value = null;
+        foreach (var column in map.Columns)
+        {
+            if (column.Field == field && column.Index < cells.Count && cells[column.Index].Trim() is { Length: > 0 } cell) value = cell;
+        }
+
+        return value;
+    }
+
     private static JsonNode Convert(string cell, FieldKind kind)
     {
         switch (kind)
