@@ -41,8 +41,7 @@ public static class RecordProjection
     public static IReadOnlyList<UniqueClaim> UniqueClaims(RecordState state)
     {
         var keys = new List<UniqueClaim>();
-        var schema = RecordSchema.For(state.Type);
-        foreach (var spec in schema.Fields.Where(f => f.Unique))
+        foreach (var spec in RecordSchema.For(state.Type).Unique)
         {
             switch (state.Fields[spec.Name])
             {
@@ -57,14 +56,14 @@ public static class RecordProjection
             }
         }
 
-        return [.. keys.Distinct()];
+        return keys.Count <= 1 ? keys : [.. keys.Distinct()];
     }
 
     /// <summary>Words to index for full-text search.</summary>
     public static string SearchText(RecordState state)
     {
         var text = new StringBuilder();
-        foreach (var spec in RecordSchema.For(state.Type).Fields.Where(f => f.Searchable))
+        foreach (var spec in RecordSchema.For(state.Type).Searchable)
         {
             if (spec.Name is "email" or "phone") continue; // covered by the lists, or searched below
             switch (state.Fields[spec.Name])

@@ -50,7 +50,15 @@ public sealed class RecordSchema
         _fields = fields.ToDictionary(f => f.Name, StringComparer.Ordinal);
         RequireOneOf = requireOneOf ?? [];
         Derived = derived ?? [];
+        Searchable = [.. _fields.Values.Where(f => f.Searchable)];
+        Unique = [.. _fields.Values.Where(f => f.Unique)];
     }
+
+    /// <summary>The fields whose words are indexed for search, in declaration order.</summary>
+    public IReadOnlyList<FieldSpec> Searchable { get; }
+
+    /// <summary>The fields whose values are unique within a tenant, in declaration order.</summary>
+    public IReadOnlyList<FieldSpec> Unique { get; }
 
     /// <summary>The record type.</summary>
     public string Type { get; }

@@ -152,7 +152,22 @@ internal sealed class RecordImporter(ICrmTarget target, int parallelism)
             // The bulk call itself failed (a server too old for it, say): every row takes the one-by-one path.
         }
 
-        await Parallel.ForEachAsync(Enumerable.Range(0, batch.Count), new ParallelOptions { MaxDegreeOfParallelism = FollowUps, CancellationToken = cancellationToken },
+        // Created rows are done; only the others (updates, refusals) take the follow-up path.
+        var followUps = new List<int>();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (outcomes?[i] is { Record: not null })
+            {
+                counts.Add(RowResult.Created);
+                progress.Done();
+            }
+            else
+            {
+                followUps.Add(i);
+            }
+        }
+
+        await Parallel.ForEachAsync(followUps, new ParallelOptions { MaxDegreeOfParallelism = FollowUps, CancellationToken = cancellationToken },
             async (i, ct) =>
             {
                 var (row, cells) = batch[i];
