@@ -76,7 +76,7 @@ internal sealed class CrmClient : ICrmClient
     }
 
     // Rows per call of the bulk create grain: enough for the store's group commit to fill its transactions.
-    private const int BulkChunk = 250;
+    private const int BulkChunk = RecordImportGrain.MaxRows;
 
     public Task<CrmRecord> UpdateAsync(string type, string id, JsonObject patch, WriteOptions? options = null, CancellationToken cancellationToken = default) =>
         Record(type, Valid(id)).UpdateAsync(patch.ToJsonString(), options.ActingAs(Actor));

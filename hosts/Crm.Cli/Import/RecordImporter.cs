@@ -21,7 +21,7 @@ internal sealed class RecordImporter(ICrmTarget target, int parallelism)
     private static readonly TimeSpan ReleaseEvery = TimeSpan.FromSeconds(2);
 
     // Rows per bulk create, and how many rows of a batch that turn out to exist are updated at once.
-    private const int BatchSize = 500;
+    internal const int BatchSize = 1000;
     private const int FollowUps = 16;
 
     /// <summary>Imports the file <paramref name="open"/> opens (it is read twice) as records of <paramref name="type"/>; <paramref name="map"/> holds <c>Header=field</c> pairs.</summary>
