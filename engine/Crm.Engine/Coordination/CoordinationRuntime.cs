@@ -44,7 +44,8 @@ internal sealed class CoordinationRuntime : ILifecycleParticipant<ISiloLifecycle
     {
         var options = _options.Coordination;
         var time = options.TimeProvider ?? _services.GetRequiredService<TimeProvider>();
-        var store = _services.GetRequiredService<IEventStore>();
+        // Subscriptions and projections read the log through the node's shared window of it.
+        IEventStore store = _services.GetRequiredService<RecentLog>();
         Timers = new TimerScheduler(_services.GetRequiredService<IGrainFactory>(), store.Coordination, time, options, _loggers.CreateLogger<TimerScheduler>());
         var leaseLogger = _loggers.CreateLogger<LeasedWork>();
         _work.Add(new LeasedWork(TimerScheduler.LeaseName, Owner, Timers.RunAsync, store.Coordination, time, options, leaseLogger));

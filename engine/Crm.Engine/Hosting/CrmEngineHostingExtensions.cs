@@ -63,6 +63,8 @@ public static class CrmEngineHostingExtensions
         services.AddSingleton<EventStoreLifetime>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<EventStoreLifetime>());
         services.AddSingleton<IEventStore>(sp => new NonOwningEventStore(sp.GetRequiredService<EventStoreLifetime>()));
+        // The followers of the log (subscriptions, projections, the cluster's tail) share one window of it.
+        services.AddSingleton(sp => new RecentLog(sp.GetRequiredService<IEventStore>()));
         services.AddSingleton<Coordination.CoordinationRuntime>();
         services.AddSingleton<Coordination.ILogConsumer>(sp => new Activity.LastActivityRollup(sp.GetRequiredService<ICrmClient>()));
         services.AddSingleton<Coordination.ILogConsumer>(sp => new Grains.MergeCompletion(sp.GetRequiredService<ICrmClient>()));
@@ -83,7 +85,7 @@ public static class CrmEngineHostingExtensions
         services.AddSingleton<Access.AccessDirectory>();
         if (options.StoreIsShared)
         {
-            services.AddSingleton<Cluster.SharedLogFollower>();
+            services.AddSingleton(sp => ActivatorUtilities.CreateInstance<Cluster.SharedLogFollower>(sp, (IEventStore)sp.GetRequiredService<RecentLog>()));
             services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Cluster.SharedLogFollower>());
         }
 
