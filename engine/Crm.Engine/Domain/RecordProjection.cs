@@ -16,7 +16,7 @@ public static class RecordProjection
         Deleted = state.Deleted,
         CreatedAt = state.CreatedAt,
         UpdatedAt = state.UpdatedAt,
-        FieldsJson = state.View(settings).ToJsonString(),
+        FieldsJson = state.ViewJson(settings),
         Links = [.. state.Links],
         MergedInto = state.MergedInto,
     };

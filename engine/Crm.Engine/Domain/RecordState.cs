@@ -226,6 +226,29 @@ public sealed class RecordState
             foreach (var name in custom.Select(p => p.Key).Where(n => !defined.Contains(n)).ToList()) custom.Remove(name);
         }
 
+        AddDerived(view);
+        return view;
+    }
+
+    /// <summary>
+    /// <see cref="View"/> as JSON. A record with nothing derived and no custom fields (most new records) is its stored
+    /// fields as they are, written without copying them first.
+    /// </summary>
+    public string ViewJson(TenantSettings settings)
+    {
+        if (Type != RecordTypes.Campaign && Fields["custom"] is null)
+        {
+            var derived = new JsonObject();
+            AddDerived(derived);
+            if (derived.Count == 0) return Fields.ToJsonString();
+        }
+
+        return View(settings).ToJsonString();
+    }
+
+    /// <summary>Sets the fields the engine derives from the record's history on <paramref name="view"/>.</summary>
+    private void AddDerived(JsonObject view)
+    {
         if (Segments.Count > 0) view["segments"] = new JsonArray([.. Segments.Select(id => (JsonNode)id)]);
         if (MergedInto is not null) view["mergedInto"] = MergedInto;
         if (MergedFrom.Count > 0) view["mergedFrom"] = new JsonArray([.. MergedFrom.Select(id => (JsonNode)id)]);
@@ -274,8 +297,6 @@ public sealed class RecordState
                 Campaign.WriteTo(view);
                 break;
         }
-
-        return view;
     }
 
     // The latest decision per purpose and channel, whatever the address: what filters such as
