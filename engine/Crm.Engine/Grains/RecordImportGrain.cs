@@ -12,7 +12,10 @@ namespace Crm.Engine.Grains;
 /// is appended at version 0 in one <see cref="IEventStore.AppendManyAsync"/>, so the store writes them in a few shared
 /// transactions. No record grain is activated. A row whose stream exists or whose email another record holds fails alone.
 /// </summary>
+// Reentrant: it keeps no state between calls, and a call waiting for its append must not keep the next batch from
+// being planned, or the store's writer waits between batches.
 [StatelessWorker]
+[Reentrant]
 internal sealed class RecordImportGrain(IEventStore store, TenantSettingsProvider settings, RulePipeline pipeline, TimeProvider time)
     : Grain, IRecordImportGrain
 {
