@@ -11,26 +11,8 @@ namespace Crm.Engine.Tests;
 /// The projection follower on a real SQLite store: it follows the log into rows, starts again from zero after a reset
 /// with the same rows, and skips an event its projection cannot apply instead of stopping.
 /// </summary>
-public sealed class ProjectionFollowerTests : IAsyncLifetime
+public sealed class ProjectionFollowerTests() : SqliteStoreTest("projection")
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "crm-projection-" + Guid.NewGuid().ToString("N"));
-    private SqliteEventStore _store = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public ValueTask InitializeAsync()
-    {
-        Directory.CreateDirectory(_directory);
-        _store = SqliteEventStore.Open(new SqliteStoreOptions { Path = Path.Combine(_directory, "crm.db") });
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
-    }
-
     /// <summary>Counts the events of each stream and sums their <c>n</c>; an event of type <c>poison</c> throws.</summary>
     private sealed class CountingProjection : ILogProjection
     {
@@ -53,7 +35,7 @@ public sealed class ProjectionFollowerTests : IAsyncLifetime
     }
 
     private async Task AppendAsync(string stream, long expected, params (string Type, int N)[] events) =>
-        await _store.AppendAsync(new AppendRequest
+        await Store.AppendAsync(new AppendRequest
         {
             Tenant = "acme",
             StreamId = stream,
@@ -66,10 +48,10 @@ public sealed class ProjectionFollowerTests : IAsyncLifetime
         }, Ct);
 
     private async Task<string> RowsAsync() =>
-        string.Join(" ", (await _store.Projections.ListRowsAsync("counting", "acme", "", null, 100, Ct)).Select(r => $"{r.Key}={r.DataJson}"));
+        string.Join(" ", (await Store.Projections.ListRowsAsync("counting", "acme", "", null, 100, Ct)).Select(r => $"{r.Key}={r.DataJson}"));
 
     private async Task CaughtUpAsync() => await Eventually.TrueAsync(async () =>
-        await _store.Projections.GetCheckpointAsync("counting", Ct) >= await _store.GetHeadPositionAsync(Ct));
+        await Store.Projections.GetCheckpointAsync("counting", Ct) >= await Store.GetHeadPositionAsync(Ct));
 
     [Fact]
     public async Task A_projection_follows_the_log_into_rows_and_a_reset_builds_the_same_rows_again()
@@ -77,8 +59,8 @@ public sealed class ProjectionFollowerTests : IAsyncLifetime
         await AppendAsync("a", 0, ("x", 1), ("x", 2));
         await AppendAsync("b", 0, ("x", 10));
         var projection = new CountingProjection();
-        var follower = new ProjectionFollower(projection, _store, TimeProvider.System, new CoordinationOptions(), NullLogger.Instance);
-        var fence = (await _store.Coordination.TryAcquireLeaseAsync(follower.LeaseName, "node", DateTimeOffset.UtcNow, TimeSpan.FromHours(1), Ct))!;
+        var follower = new ProjectionFollower(projection, Store, TimeProvider.System, new CoordinationOptions(), NullLogger.Instance);
+        var fence = (await Store.Coordination.TryAcquireLeaseAsync(follower.LeaseName, "node", DateTimeOffset.UtcNow, TimeSpan.FromHours(1), Ct))!;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var running = follower.RunAsync(fence, stop.Token);
 
@@ -89,7 +71,7 @@ public sealed class ProjectionFollowerTests : IAsyncLifetime
         Assert.Equal("""a={"events":3,"sum":103} b={"events":1,"sum":10}""", before);
         Assert.Equal(4, projection.Applied);
 
-        await _store.Projections.ResetAsync("counting", Ct);
+        await Store.Projections.ResetAsync("counting", Ct);
         await CaughtUpAsync();
 
         Assert.Equal(before, await RowsAsync());
@@ -102,8 +84,8 @@ public sealed class ProjectionFollowerTests : IAsyncLifetime
     public async Task An_event_the_projection_cannot_apply_is_skipped_and_the_rest_still_count()
     {
         await AppendAsync("a", 0, ("x", 1), ("poison", 5), ("x", 2));
-        var follower = new ProjectionFollower(new CountingProjection(), _store, TimeProvider.System, new CoordinationOptions(), NullLogger.Instance);
-        var fence = (await _store.Coordination.TryAcquireLeaseAsync(follower.LeaseName, "node", DateTimeOffset.UtcNow, TimeSpan.FromHours(1), Ct))!;
+        var follower = new ProjectionFollower(new CountingProjection(), Store, TimeProvider.System, new CoordinationOptions(), NullLogger.Instance);
+        var fence = (await Store.Coordination.TryAcquireLeaseAsync(follower.LeaseName, "node", DateTimeOffset.UtcNow, TimeSpan.FromHours(1), Ct))!;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var running = follower.RunAsync(fence, stop.Token);
 

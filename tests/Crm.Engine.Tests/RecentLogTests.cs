@@ -8,26 +8,8 @@ namespace Crm.Engine.Tests;
 /// each read exactly what the store holds, followers at the same head share one store read, and the window stays
 /// within its bound however long the log grows.
 /// </summary>
-public sealed class RecentLogTests : IAsyncLifetime
+public sealed class RecentLogTests() : SqliteStoreTest("recentlog")
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "crm-recentlog-" + Guid.NewGuid().ToString("N"));
-    private SqliteEventStore _store = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public ValueTask InitializeAsync()
-    {
-        Directory.CreateDirectory(_directory);
-        _store = SqliteEventStore.Open(new SqliteStoreOptions { Path = Path.Combine(_directory, "crm.db") });
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        Directory.Delete(_directory, recursive: true);
-    }
-
     /// <summary>Appends <paramref name="streams"/> streams of <paramref name="events"/> events each.</summary>
     private async Task AppendAsync(int streams, int events, string prefix)
     {
@@ -45,7 +27,7 @@ public sealed class RecentLogTests : IAsyncLifetime
                 Actor = Actor.System,
             })],
         }).ToList();
-        var outcomes = await _store.AppendManyAsync(requests, Ct);
+        var outcomes = await Store.AppendManyAsync(requests, Ct);
         Assert.All(outcomes, o => Assert.Null(o.Error));
     }
 
@@ -64,12 +46,12 @@ public sealed class RecentLogTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Followers_anywhere_in_the_log_read_exactly_what_the_store_holds()
+    public async Task Followers_anywhere_in_the_log_read_exactly_what_theStore_holds()
     {
         await AppendAsync(streams: 600, events: 5, "a");
-        var expected = await ReadAllAsync(_store, 0, 10_000);
+        var expected = await ReadAllAsync(Store, 0, 10_000);
         Assert.Equal(3_000, expected.Count);
-        var log = new RecentLog(_store, capacity: 1_000);
+        var log = new RecentLog(Store, capacity: 1_000);
 
         // One follower builds the window up to the head; then one reads from inside it, one from far behind it, and
         // followers with odd page sizes interleave with new appends.
@@ -81,7 +63,7 @@ public sealed class RecentLogTests : IAsyncLifetime
         Assert.True(log.StoreReads > readsBefore, "a follower behind the window reads the store");
 
         await AppendAsync(streams: 300, events: 3, "b");
-        var all = await ReadAllAsync(_store, 0, 10_000);
+        var all = await ReadAllAsync(Store, 0, 10_000);
         var followers = new[] { 0L, expected[1_500], expected[^1], expected[^300] }
             .Select(start => Task.Run(() => ReadAllAsync(log, start, 64), Ct)).ToList();
         var results = await Task.WhenAll(followers);
@@ -92,10 +74,10 @@ public sealed class RecentLogTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Followers_at_the_same_head_share_one_store_read()
+    public async Task Followers_at_the_same_head_share_oneStore_read()
     {
         await AppendAsync(streams: 100, events: 2, "a");
-        var log = new RecentLog(_store);
+        var log = new RecentLog(Store);
 
         var pages = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => log.ReadAllAsync(0, 256, Ct), Ct)));
 
@@ -109,7 +91,7 @@ public sealed class RecentLogTests : IAsyncLifetime
     [Fact]
     public async Task The_window_stays_within_its_bound_as_the_log_grows()
     {
-        var log = new RecentLog(_store, capacity: 2_000);
+        var log = new RecentLog(Store, capacity: 2_000);
         long after = 0;
         for (var round = 0; round < 20; round++)
         {
