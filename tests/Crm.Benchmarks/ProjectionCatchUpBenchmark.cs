@@ -25,7 +25,7 @@ internal static class ProjectionCatchUpBenchmark
     {
         using var directory = new TempDataDirectory("projection");
         await using var store = SqliteEventStore.Open(new SqliteStoreOptions { Path = directory.DatabasePath });
-        progress($"(k) writing {2 * deals:N0} deal events");
+        progress($"(l) writing {2 * deals:N0} deal events");
         await StoreAppendBenchmark.AppendAllAsync(store, Creates(deals), 0, deals, 64);
         await StoreAppendBenchmark.AppendAllAsync(store, Updates(deals), 0, deals, 64);
         var head = await store.GetHeadPositionAsync();
@@ -33,7 +33,7 @@ internal static class ProjectionCatchUpBenchmark
         var results = new List<Result>();
         for (var round = 1; round <= rounds; round++)
         {
-            progress($"(k) round {round} of {rounds}: reading the log alone, then the projection from zero");
+            progress($"(l) round {round} of {rounds}: reading the log alone, then the projection from zero");
             var read = await ReadAllAsync(store, head);
             await store.Projections.ResetAsync(ReportFactsProjection.ProjectionName);
             var projected = await ProjectAsync(store, head);
