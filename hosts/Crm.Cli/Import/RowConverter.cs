@@ -62,15 +62,7 @@ internal static class RowConverter
         fields.Remove("id");
         // Time-ordered ids keep a large import's inserts at the end of the store's indexes (ids derived from a hash
         // would land all over them); the unique email or external id is what finds the record again.
-        if (type == RecordTypes.Contact && Text(fields, "email") is { } email)
-        {
-            return (RecordIds.New(), "email:" + email.ToLowerInvariant());
-        }
-
-        if (Text(fields, "externalId") is { } externalId)
-        {
-            return (RecordIds.New(), "externalId:" + externalId);
-        }
+        if (UniqueKey(type, name => Text(fields, name)) is { } unique) return (RecordIds.New(), unique);
 
         string key;
         if (type == RecordTypes.Account && Text(fields, "name") is { } name)
@@ -87,15 +79,19 @@ internal static class RowConverter
 
     /// <summary>
     /// The identity key <see cref="Identity"/> would give the row, read from its cells without building its fields;
-    /// null when only the whole row can tell (no id, email, external id or account name), or the id is not valid.
+    /// null when the row has no id, email or external id (its fields must tell), or its id is not valid.
     /// </summary>
     public static string? IdentityKey(string type, ColumnMap map, IReadOnlyList<string> cells)
     {
         if (Cell(map, cells, "id") is { } id) return RecordIds.IsValid(id) ? "id:" + id : null;
-        if (type == RecordTypes.Contact && Cell(map, cells, "email") is { } email) return "email:" + email.ToLowerInvariant();
-        if (Cell(map, cells, "externalId") is { } externalId) return "externalId:" + externalId;
-        return null;
+        return UniqueKey(type, field => Cell(map, cells, field));
     }
+
+    // The key of a row known by a value the engine keeps unique: a contact's email, else the external id.
+    private static string? UniqueKey(string type, Func<string, string?> value) =>
+        type == RecordTypes.Contact && value("email") is { } email ? "email:" + email.ToLowerInvariant()
+        : value("externalId") is { } externalId ? "externalId:" + externalId
+        : null;
 
     // The last non-empty, trimmed cell mapped to the field, as Fields would keep it.
     private static string? Cell(ColumnMap map, IReadOnlyList<string> cells, string field)
