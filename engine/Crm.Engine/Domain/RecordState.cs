@@ -236,14 +236,21 @@ public sealed class RecordState
     /// </summary>
     public string ViewJson(TenantSettings settings)
     {
-        if (Type != RecordTypes.Campaign && Fields["custom"] is null)
+        // A campaign's derived fields are written over its own, and custom fields need filtering: the full view.
+        if (Type == RecordTypes.Campaign || Fields["custom"] is not null) return View(settings).ToJsonString();
+        var derived = new JsonObject();
+        AddDerived(derived);
+        if (derived.Count == 0) return Fields.ToJsonString();
+
+        // Derived fields set on the copy in the order AddDerived made them, as View does.
+        var view = (JsonObject)Fields.DeepClone();
+        foreach (var (name, value) in derived.ToList())
         {
-            var derived = new JsonObject();
-            AddDerived(derived);
-            if (derived.Count == 0) return Fields.ToJsonString();
+            derived.Remove(name);
+            view[name] = value;
         }
 
-        return View(settings).ToJsonString();
+        return view.ToJsonString();
     }
 
     /// <summary>Sets the fields the engine derives from the record's history on <paramref name="view"/>.</summary>
