@@ -61,19 +61,19 @@ internal sealed class RecentLog(IEventStore store, int capacity = RecentLog.Defa
                     return Slice(afterPosition, maxCount);
                 }
 
-                if (_count > 0 && afterPosition < _start)
+                // At the head (or with no window yet): one store read, shared. Behind the window: left at null.
+                if (_count == 0 || afterPosition >= _start)
                 {
-                    // Behind the window: read below, from the store.
-                }
-                else if (_headRead is { } pending && pending.After == afterPosition)
-                {
-                    shared = pending.Read;
-                }
-                else
-                {
-                    mine = new TaskCompletionSource<IReadOnlyList<CrmEvent>>(TaskCreationOptions.RunContinuationsAsynchronously);
-                    shared = mine.Task;
-                    _headRead = (afterPosition, shared);
+                    if (_headRead is { } pending && pending.After == afterPosition)
+                    {
+                        shared = pending.Read;
+                    }
+                    else
+                    {
+                        mine = new TaskCompletionSource<IReadOnlyList<CrmEvent>>(TaskCreationOptions.RunContinuationsAsynchronously);
+                        shared = mine.Task;
+                        _headRead = (afterPosition, shared);
+                    }
                 }
             }
 
@@ -91,7 +91,7 @@ internal sealed class RecentLog(IEventStore store, int capacity = RecentLog.Defa
 
             var page = await shared.WaitAsync(cancellationToken).ConfigureAwait(false);
             if (page.Count == 0) return page;
-            if (mine is not null) return page.Count <= maxCount ? page : Take(page, maxCount);
+            if (mine is not null) return page.Count <= maxCount ? page : [.. page.Take(maxCount)];
 
             // Another caller's read of the same head: it is in the window now (unless replaced); look again.
         }
@@ -172,13 +172,6 @@ internal sealed class RecentLog(IEventStore store, int capacity = RecentLog.Defa
         }
 
         return lo;
-    }
-
-    private static List<CrmEvent> Take(IReadOnlyList<CrmEvent> page, int count)
-    {
-        var result = new List<CrmEvent>(count);
-        for (var i = 0; i < count; i++) result.Add(page[i]);
-        return result;
     }
 
     public Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default) => store.AppendAsync(request, cancellationToken);
