@@ -56,19 +56,6 @@ internal sealed class PreparedStatement : IDisposable
     public PreparedStatement Bind(int index, byte[]? value) =>
         value is null ? BindNull(index) : Check(raw.sqlite3_bind_blob(_statement, _slots[index], value));
 
-    /// <inheritdoc cref="Bind(int, long)"/>
-    public PreparedStatement Bind(int index, object? value) => value switch
-    {
-        null or DBNull => BindNull(index),
-        long v => Bind(index, v),
-        int v => Bind(index, (long)v),
-        bool v => Bind(index, v ? 1L : 0L),
-        string v => Bind(index, v),
-        byte[] v => Bind(index, v),
-        double v => Check(raw.sqlite3_bind_double(_statement, _slots[index], v)),
-        _ => throw new ArgumentException($"Cannot bind a {value.GetType().Name}.", nameof(value)),
-    };
-
     private PreparedStatement BindNull(int index) => Check(raw.sqlite3_bind_null(_statement, _slots[index]));
 
     /// <summary>Runs the statement; the number of rows it changed.</summary>
