@@ -10,9 +10,9 @@ namespace Crm.Benchmarks;
 
 /// <summary>
 /// (k) <c>crm import contacts file.csv --data dir</c> of generated contacts, the CLI's own import path (the engine
-/// embedded, new rows in batches through the engine's bulk create, each with the full write pipeline), with its progress bar on stderr when that is a
-/// terminal; then searches over the imported contacts and the process's memory. Beside it, in the same run, raw
-/// Microsoft.Data.Sqlite bulk-inserts the rows of the same contacts ((a)'s code).
+/// embedded, new rows in batches through the engine's bulk create, each with the full write pipeline), with its
+/// progress bar on stderr when that is a terminal; then searches over the imported contacts and the process's memory.
+/// Beside it, in the same run, raw Microsoft.Data.Sqlite bulk-inserts the rows of the same contacts ((a)'s code).
 /// </summary>
 internal static class CliImportBenchmark
 {

@@ -53,7 +53,7 @@ internal static class RawSqliteBaseline
         private readonly SqliteCommand _begin;
         private readonly SqliteCommand _commit;
         private readonly SqliteCommand _event;
-            private readonly SqliteCommand _record;
+        private readonly SqliteCommand _record;
         private readonly SqliteCommand _text;
         private readonly SqliteCommand _key;
         private readonly byte[] _eventId = new byte[16];
