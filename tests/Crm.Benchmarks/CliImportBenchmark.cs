@@ -52,7 +52,7 @@ internal static class CliImportBenchmark
         }
 
         var csvBytes = new FileInfo(csv).Length;
-        var queries = contacts.Take(Math.Min(count, 1_000)).SelectMany(c => new[] { c.FirstName[..Math.Min(3, c.FirstName.Length)], c.Email, c.Company.Split(' ')[0] })
+        var queries = contacts.Take(Math.Min(count, 1_000)).SelectMany(c => new[] { c.FirstName[..Math.Min(3, c.FirstName.Length)], c.Email, ContactFaker.CompanyWord(c.Company) })
             .Take(searches).ToArray();
         contacts = null;
         GC.Collect();

@@ -122,10 +122,10 @@ internal static class SearchBenchmark
             var contact = contacts[random.Next(contacts.Count)];
             queries[i] = (Kind)(i % 4) switch
             {
-                Kind.NamePrefix => new Query(Kind.NamePrefix, contact.FirstName[..3]),
+                Kind.NamePrefix => new Query(Kind.NamePrefix, contact.FirstName[..Math.Min(3, contact.FirstName.Length)]),
                 Kind.ExactEmail => new Query(Kind.ExactEmail, contact.Email),
                 Kind.PhoneDigits => new Query(Kind.PhoneDigits, contact.NationalNumber[..random.Next(7, 11)]),
-                _ => new Query(Kind.CompanyWord, contact.Company.Split(' ')[0]),
+                _ => new Query(Kind.CompanyWord, ContactFaker.CompanyWord(contact.Company)),
             };
         }
 
