@@ -7,7 +7,7 @@ namespace Crm.Engine.Storage.Sqlite;
 
 /// <summary>
 /// The single writer. A dedicated thread owns the write connection, takes whatever appends are queued (up to the
-/// batch cap), writes them in one transaction where a failing append never takes its batch-mates with it, commits
+/// batch cap, or the larger bulk cap once the batch holds a bulk call's appends), writes them in one transaction where a failing append never takes its batch-mates with it, commits
 /// once, and only then completes the callers. Concurrent appends therefore share one durable commit.
 /// </summary>
 internal sealed class GroupCommitWriter : IDisposable
@@ -22,16 +22,18 @@ internal sealed class GroupCommitWriter : IDisposable
     private readonly WriterSession _session;
     private readonly CommitSignal _signal;
     private readonly int _maxBatchSize;
+    private readonly int _maxBulkBatchSize;
     private readonly ILogger _logger;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _batchesCommitted;
 
-    public GroupCommitWriter(SqliteConnection connection, CommitSignal signal, int maxBatchSize, ILogger logger)
+    public GroupCommitWriter(SqliteConnection connection, CommitSignal signal, int maxBatchSize, int maxBulkBatchSize, ILogger logger)
     {
         _connection = connection;
         _signal = signal;
         _maxBatchSize = maxBatchSize;
+        _maxBulkBatchSize = maxBulkBatchSize;
         _logger = logger;
         _statements = new WriterStatements(connection);
         _coordination = new CoordinationStatements(connection);
@@ -103,10 +105,12 @@ internal sealed class GroupCommitWriter : IDisposable
         {
             while (_queue.TryTake(out var first, Timeout.Infinite))
             {
-                AddEntry(batch, first);
-                while (batch.Count < _maxBatchSize && _queue.TryTake(out var next))
+                // Bulk calls queued together share one transaction up to the bulk cap: a bulk load then commits
+                // rarely, while single appends keep the small cap and its short waits.
+                var cap = AddEntry(batch, first) ? _maxBulkBatchSize : _maxBatchSize;
+                while (batch.Count < cap && _queue.TryTake(out var next))
                 {
-                    AddEntry(batch, next);
+                    cap = AddEntry(batch, next) ? _maxBulkBatchSize : cap;
                 }
 
                 WriteBatch(batch);
@@ -132,17 +136,17 @@ internal sealed class GroupCommitWriter : IDisposable
         }
     }
 
-    /// <summary>Adds a queue entry to the batch: a write, or every append of a group (a group is never split).</summary>
-    private static void AddEntry(List<PendingWrite> batch, object entry)
+    /// <summary>Adds a queue entry to the batch: a write, or every append of a group (a group is never split); true for a group.</summary>
+    private static bool AddEntry(List<PendingWrite> batch, object entry)
     {
         if (entry is PendingAppendGroup group)
         {
             batch.AddRange(group.Members);
+            return true;
         }
-        else
-        {
-            batch.Add((PendingWrite)entry);
-        }
+
+        batch.Add((PendingWrite)entry);
+        return false;
     }
 
     private void WriteBatch(List<PendingWrite> batch)

@@ -49,7 +49,7 @@ public sealed class SqliteEventStore : IEventStore
         };
         JournalMode = SqliteConnections.QueryText(writeConnection, "PRAGMA journal_mode").ToUpperInvariant();
         ReadModel = new SqliteRecordReadModel(readers);
-        _writer = new GroupCommitWriter(writeConnection, _signal, options.MaxBatchSize, logger);
+        _writer = new GroupCommitWriter(writeConnection, _signal, options.MaxBatchSize, options.MaxBulkBatchSize, logger);
         Coordination = new SqliteCoordinationStore(_writer, readers);
         Projections = new SqliteProjectionStore(_writer, readers);
     }
@@ -104,6 +104,9 @@ public sealed class SqliteEventStore : IEventStore
 
     /// <summary>Transactions committed since open; fewer than appends when group commit batches them.</summary>
     internal long BatchesCommitted => _writer.BatchesCommitted;
+
+    /// <summary>The writer, for tests that hold it busy.</summary>
+    internal GroupCommitWriter Writer => _writer;
 
     /// <inheritdoc />
     public IRecordReadModel ReadModel { get; }

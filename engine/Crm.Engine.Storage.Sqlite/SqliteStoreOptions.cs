@@ -25,6 +25,14 @@ public sealed class SqliteStoreOptions
     /// <summary>The most appends the writer commits in one transaction (group commit).</summary>
     public int MaxBatchSize { get; set; } = 256;
 
+    /// <summary>
+    /// The most appends one transaction commits when bulk calls (<see cref="IEventStore.AppendManyAsync"/>, as an import
+    /// makes) are queued: the writer joins queued bulk calls into one transaction up to this many appends. Each commit
+    /// rewrites every page it changed, so fewer, larger commits of a bulk load write far less; a single append queued
+    /// behind them waits for that transaction.
+    /// </summary>
+    public int MaxBulkBatchSize { get; set; } = 8192;
+
     /// <summary>How many read-only connections serve reads concurrently.</summary>
     public int ReadConnections { get; set; } = 4;
 
@@ -47,6 +55,13 @@ public sealed class SqliteStoreOptions
         if (MaxBatchSize is < 1 or > 10_000)
         {
             throw new ArgumentException($"{SectionName}:{nameof(MaxBatchSize)} must be between 1 and 10000 (was {MaxBatchSize}).", nameof(MaxBatchSize));
+        }
+
+        if (MaxBulkBatchSize < MaxBatchSize || MaxBulkBatchSize > 100_000)
+        {
+            throw new ArgumentException(
+                $"{SectionName}:{nameof(MaxBulkBatchSize)} must be between {nameof(MaxBatchSize)} ({MaxBatchSize}) and 100000 (was {MaxBulkBatchSize}).",
+                nameof(MaxBulkBatchSize));
         }
 
         if (ReadConnections is < 1 or > 64)

@@ -222,6 +222,36 @@ public sealed class SqliteEventStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Bulk_calls_queued_together_share_transactions_up_to_the_bulk_cap()
+    {
+        await using var store = SqliteEventStore.Open(_directory.Options(o => o.MaxBulkBatchSize = 2500));
+        var before = store.BatchesCommitted;
+        using var writing = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        // Holds the writer inside a transaction of its own while the bulk calls queue up behind it.
+        var blocker = store.Writer.Enqueue(_ => { }, _ =>
+        {
+            writing.Set();
+            release.Wait(TimeSpan.FromMinutes(1));
+            return 0;
+        }, Ct);
+        Assert.True(writing.Wait(TimeSpan.FromMinutes(1)), "The writer never started the blocking write.");
+
+        var calls = Enumerable.Range(0, 4)
+            .Select(c => store.AppendManyAsync([.. Enumerable.Range(0, 1000).Select(i => CreateContact($"c{c}-{i}", $"c{c}-{i}@example.com"))], Ct))
+            .ToList();
+        release.Set();
+        await blocker;
+        var outcomes = await Task.WhenAll(calls);
+
+        // The blocker's transaction, then calls 1-3 together (3,000 appends: the cap is reached after the third,
+        // and a call is never split), then call 4 alone — not one transaction per call.
+        Assert.Equal(3, store.BatchesCommitted - before);
+        Assert.All(outcomes.SelectMany(o => o), o => Assert.Null(o.Error));
+        Assert.Equal(4000, Scalar("SELECT COUNT(*) FROM records"));
+    }
+
+    [Fact]
     public async Task Appends_queued_when_the_store_closes_are_committed()
     {
         var store = SqliteEventStore.Open(_directory.Options());

@@ -41,7 +41,7 @@ internal sealed class RecordImporter(ICrmTarget target, int parallelism)
         using var release = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var releasing = ReleaseIdleAsync(release.Token);
         var counts = new Counts();
-        var workers = Enumerable.Range(0, Math.Clamp(parallelism / 16, 1, 4)).Select(_ => Task.Run(async () =>
+        var workers = Enumerable.Range(0, Math.Clamp(parallelism / 4, 1, 16)).Select(_ => Task.Run(async () =>
         {
             var batch = new List<(ImportRow Row, IReadOnlyList<string> Cells)>(BatchSize);
             while (await queue.Reader.WaitToReadAsync(cancellationToken))
