@@ -245,19 +245,18 @@ if (options.Runs('k'))
     var k = await CliImportBenchmark.RunAsync(options.ImportContacts, options.ImportSearches, Crm.Cli.Import.RecordImporter.BatchSize, Progress);
     var ki = k.Import;
     var kr = k.Raw;
-    var o = k.Outcome;
     summary.Add("(k) raw SQLite bulk insert of the same contacts, 1 thread", Count(kr.Operations), Seconds(kr.Elapsed), $"{kr.PerSecond:N0} rows/s", "100.0% (raw)",
         $"{kr.CpuMicrosPerOp:N1}", $"{kr.AllocatedKbPerOp:N2}", "-");
-    summary.Add("(k) crm import contacts file.csv --data, embedded", Count(ki.Operations), Seconds(ki.Elapsed), $"{ki.PerSecond:N0} rows/s",
-        $"{ki.PerSecond / kr.PerSecond:P1} of raw", $"{ki.CpuMicrosPerOp:N1}", $"{ki.AllocatedKbPerOp:N2}",
+    summary.Add("(k) crm import contacts file.csv --data (a crm process)", Count(ki.Operations), Seconds(ki.Elapsed), $"{ki.PerSecond:N0} rows/s",
+        $"{ki.PerSecond / kr.PerSecond:P1} of raw", $"{ki.CpuMicrosPerOp:N1}", "n/a",
         options.ImportContacts >= 1_000_000 ? $"1M < 60 s: {(ki.Elapsed.TotalSeconds < 60 ? "met" : "missed")}" : "-");
-    summary.Add($"(k) search after the import, {k.Searches:N0} queries", Count(k.Searches), "", $"p50 {k.SearchP50Ms:N2} ms", "n/a", "", "",
+    summary.Add($"(k) search on a Crm.Server afterwards, {k.Searches:N0} queries", Count(k.Searches), "", $"p50 {k.SearchP50Ms:N2} ms", "n/a", "", "",
         $"p99 < 20 ms: {(k.SearchP99Ms < 20 ? "met" : "missed")} ({k.SearchP99Ms:N1} ms)");
-    notes.Add($"(k) {o.Rows:N0} rows ({k.CsvBytes / 1024.0 / 1024.0:N1} MiB CSV): created {o.Created:N0}, updated {o.Updated:N0}, unchanged {o.Unchanged:N0}, rejected {o.Rejected:N0}; " +
-        $"new rows in batches of {Crm.Cli.Import.RecordImporter.BatchSize:N0} through the engine's bulk create (validation, normalisation and rules per row, no grain per record), existing ones updated through their grains, touched grains collected every 2 s. " +
-        $"Process RSS after the import {k.RssAfterImportBytes / 1048576.0:N0} MiB (target < 1 GiB: {(k.RssAfterImportBytes < 1L << 30 ? "met" : "missed")}), " +
-        $"peak {k.PeakRssBytes / 1048576.0:N0} MiB; the managed heap held {k.ManagedBeforeImportBytes / 1048576.0:N0} MiB of the benchmark's own before it. " +
-        $"Raw: (a)'s rows and statements, one transaction per {Crm.Cli.Import.RecordImporter.BatchSize:N0} rows, no checks.");
+    notes.Add($"(k) {ki.Operations:N0} rows ({k.CsvBytes / 1024.0 / 1024.0:N1} MiB CSV): {k.Created:N0} contacts in the database afterwards, {k.Rejected:N0} rows rejected; " +
+        $"the crm process (its CPU is from the kernel's accounting of ended children; its allocations are not seen from here) peaked at {k.ImportPeakRssBytes / 1048576.0:N0} MiB RSS. " +
+        $"A Crm.Server process then opened the data directory (ready in {k.ServerStart.TotalSeconds:N1} s) and answered the searches over HTTP (`GET /api/v1/contacts?q=…&limit=50`); " +
+        $"its RSS afterwards {k.ServerRssBytes / 1048576.0:N0} MiB (target < 1 GiB: {(k.ServerRssBytes < 1L << 30 ? "met" : "missed")}), peak {k.ServerPeakRssBytes / 1048576.0:N0} MiB. " +
+        $"Raw: (a)'s rows and statements in this process, one transaction per {Crm.Cli.Import.RecordImporter.BatchSize:N0} rows, no checks.");
 }
 
 if (options.Runs('l'))
