@@ -222,6 +222,31 @@ public sealed class SqliteEventStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Text_beyond_ascii_is_stored_and_read_back_unchanged()
+    {
+        await using var store = SqliteEventStore.Open(_directory.Options());
+        // Accents, a character outside the basic plane (two UTF-16 units), CJK and a long string that outgrows any small buffer.
+        const string name = "Zoë Ångström-Łukasiewicz 😀 東京 ";
+        var text = name + new string('ß', 3000);
+        var email = "zoë.東京@example.com";
+        var request = CreateContact("zoe", email) with
+        {
+            Events = [CreateContact("zoe", email).Events[0] with { PayloadJson = new JsonObject { ["name"] = text }.ToJsonString() }],
+        };
+        request = request with { Row = request.Row! with { DataJson = new JsonObject { ["name"] = text }.ToJsonString(), SearchText = name } };
+
+        await store.AppendAsync(request, Ct);
+
+        var stored = Assert.Single(await store.ReadStreamAsync("acme", "contact/zoe", cancellationToken: Ct));
+        Assert.Equal(text, (string?)JsonNode.Parse(stored.PayloadJson)!["name"]);
+        var row = await store.ReadModel.GetAsync("acme", RecordTypes.Contact, "zoe", Ct);
+        Assert.Equal(text, (string?)JsonNode.Parse(row!.DataJson)!["name"]);
+        Assert.Equal("zoe", await store.ReadModel.FindByUniqueKeyAsync("acme", new UniqueClaim("contact.email", email), Ct));
+        var found = await store.ReadModel.QueryAsync("acme", RecordTypes.Contact, new RecordQuery { Text = "angstrom" }, Ct);
+        Assert.Equal("zoe", Assert.Single(found.Items).Id);
+    }
+
+    [Fact]
     public async Task Bulk_calls_queued_together_share_transactions_up_to_the_bulk_cap()
     {
         await using var store = SqliteEventStore.Open(_directory.Options(o => o.MaxBulkBatchSize = 2500));
