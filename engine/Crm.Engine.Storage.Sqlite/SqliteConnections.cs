@@ -23,12 +23,13 @@ internal static class SqliteConnections
         var synchronous = options.Synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL";
 
         // The writer checkpoints the WAL itself after a commit that leaves it over wal_autocheckpoint pages. A group
-        // commit writes hundreds of pages, so SQLite's default (1000) would checkpoint every few batches; 8192 pages
-        // (32 MiB) lets a checkpoint copy a page changed by many batches once. The file is cut back to 64 MiB after.
+        // commit writes hundreds of pages, so SQLite's default (1000) would checkpoint every few batches; the default
+        // CheckpointPages (8192, 32 MiB) lets a checkpoint copy a page changed by many batches once, and a bulk load
+        // can raise it further. The file is cut back to 64 MiB after.
         Execute(connection, $"""
             PRAGMA journal_mode = WAL;
             PRAGMA synchronous = {synchronous};
-            PRAGMA wal_autocheckpoint = 8192;
+            PRAGMA wal_autocheckpoint = {options.CheckpointPages};
             PRAGMA journal_size_limit = 67108864;
             {CommonPragmas}
             """);

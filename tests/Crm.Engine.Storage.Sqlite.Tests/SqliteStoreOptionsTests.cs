@@ -14,12 +14,15 @@ public sealed class SqliteStoreOptionsTests : IDisposable
     [InlineData(10_001, 20_000, "MaxBatchSize")]
     [InlineData(512, 256, "MaxBulkBatchSize")]
     [InlineData(256, 100_001, "MaxBulkBatchSize")]
-    public void A_batch_cap_out_of_range_is_refused_with_its_configuration_path(int maxBatchSize, int maxBulkBatchSize, string option)
+    [InlineData(256, 8192, "CheckpointPages", 999)]
+    [InlineData(256, 8192, "CheckpointPages", 262_145)]
+    public void An_option_out_of_range_is_refused_with_its_configuration_path(int maxBatchSize, int maxBulkBatchSize, string option, int checkpointPages = 8192)
     {
         var options = _directory.Options(o =>
         {
             o.MaxBatchSize = maxBatchSize;
             o.MaxBulkBatchSize = maxBulkBatchSize;
+            o.CheckpointPages = checkpointPages;
         });
 
         var refused = Assert.Throws<ArgumentException>(() => SqliteEventStore.Open(options));
