@@ -53,21 +53,37 @@ internal sealed class CsvRows : IDisposable
     /// <summary>How far into the file the reader is, in bytes (for progress).</summary>
     public long BytesRead => _reader.ByteOffset;
 
-    /// <summary>The rows after the header, one at a time.</summary>
-    public IEnumerable<CsvRow> Read()
+    /// <summary>
+    /// The rows after the header, one at a time. With <paramref name="onDemand"/>, a row's cells are read from the file
+    /// only when asked for and are valid only until the next row: a pass that looks at a column or two (finding
+    /// repeated records) then skips making strings of the rest.
+    /// </summary>
+    public IEnumerable<CsvRow> Read(bool onDemand = false)
     {
+        var reused = onDemand ? new OnDemandCells(_reader) : null;
         while (_reader.Read())
         {
             var line = _reader.LineNumber;
-            var cells = new string[_reader.FieldCount];
-            for (var i = 0; i < cells.Length; i++) cells[i] = _reader.GetString(i) ?? "";
+            IReadOnlyList<string> cells;
+            if (reused is not null)
+            {
+                reused.Start(_reader.FieldCount);
+                cells = reused;
+            }
+            else
+            {
+                var read = new string[_reader.FieldCount];
+                for (var i = 0; i < read.Length; i++) read[i] = _reader.GetString(i) ?? "";
+                cells = read;
+            }
+
             if (_malformed.TryRemove(line, out var problem))
             {
                 yield return new CsvRow(line, cells, problem);
             }
-            else if (cells.Length != Headers.Count && !cells.All(string.IsNullOrWhiteSpace))
+            else if (cells.Count != Headers.Count && !cells.All(string.IsNullOrWhiteSpace))
             {
-                yield return new CsvRow(line, cells, $"has {cells.Length} fields where the header has {Headers.Count}");
+                yield return new CsvRow(line, cells, $"has {cells.Count} fields where the header has {Headers.Count}");
             }
             else
             {
@@ -77,6 +93,32 @@ internal sealed class CsvRows : IDisposable
     }
 
     public void Dispose() => _reader.Dispose();
+
+    /// <summary>The current row's cells, each read from the reader the first time it is asked for.</summary>
+    private sealed class OnDemandCells(CsvReader reader) : IReadOnlyList<string>
+    {
+        private string?[] _cells = new string?[16];
+
+        public int Count { get; private set; }
+
+        public string this[int index] => (uint)index < (uint)Count
+            ? _cells[index] ??= reader.GetString(index) ?? ""
+            : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public void Start(int count)
+        {
+            if (_cells.Length < count) _cells = new string?[count];
+            else Array.Clear(_cells, 0, count);
+            Count = count;
+        }
+
+        public IEnumerator<string> GetEnumerator()
+        {
+            for (var i = 0; i < Count; i++) yield return this[i];
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
 
     private static string Describe(CsvMalformedReason reason) => reason switch
     {

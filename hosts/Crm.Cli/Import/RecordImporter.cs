@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.IO.Hashing;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
@@ -227,7 +227,7 @@ internal sealed class RecordImporter(ICrmTarget target, int parallelism)
         }
 
         var counts = new Dictionary<UInt128, int>();
-        foreach (var csv in rows.Read())
+        foreach (var csv in rows.Read(onDemand: true))
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (csv.Problem is not null || csv.IsBlank) continue;
@@ -246,11 +246,12 @@ internal sealed class RecordImporter(ICrmTarget target, int parallelism)
         return counts;
     }
 
+    // 128 bits: a collision (two records' rows merged) is out of reach at any file size; the hash needs no secrecy.
     private static UInt128 Hash(string id)
     {
-        Span<byte> digest = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(id), digest);
-        return MemoryMarshal.Read<UInt128>(digest);
+        var length = Encoding.UTF8.GetMaxByteCount(id.Length);
+        Span<byte> utf8 = length <= 512 ? stackalloc byte[512] : new byte[length];
+        return XxHash128.HashToUInt128(utf8[..Encoding.UTF8.GetBytes(id, utf8)]);
     }
 
     private static JsonObject Merge(JsonObject earlier, JsonObject later)
